@@ -1,0 +1,63 @@
+"""``data-prepare``: the Hydra application behind the pipeline's first component."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from data_prepare.errors import PrepareError
+from data_prepare.prepare import prepare
+from data_prepare.spec import DatasetSpec
+
+
+def _stderr(message: str) -> None:
+    print(f"data-prepare: {message}", file=sys.stderr, flush=True)
+
+
+@hydra.main(config_path="conf", config_name="prepare", version_base="1.3")
+def _app(cfg: DictConfig) -> None:
+    started = time.perf_counter()
+    if OmegaConf.is_missing(cfg.paths, "output_dir"):
+        print(
+            "data-prepare: error: paths.output_dir is required (the dataset artifact directory)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    try:
+        spec = DatasetSpec.from_config(OmegaConf.to_container(cfg.dataset, resolve=True))
+        mirrors = cfg.download.mirrors
+        result = prepare(
+            spec,
+            cfg.paths.output_dir,
+            source=cfg.source,
+            mirrors=list(mirrors) if mirrors else None,
+            timeout_s=float(cfg.download.timeout_s),
+            progress=str(cfg.download.progress),
+            log=_stderr,
+        )
+    except (PrepareError, OmegaConfBaseException) as e:
+        print(f"data-prepare: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    counts = result.manifest.get("counts", {})
+    verb = "reused" if result.reused else "published"
+    print(
+        f"{verb} {spec.name} ({counts.get('train', 0):,} train / {counts.get('test', 0):,} test images) "
+        f"at {result.output_dir} in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        _app()
+    except KeyboardInterrupt:
+        print("data-prepare: interrupted; nothing was published", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

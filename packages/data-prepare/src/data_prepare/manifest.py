@@ -1,0 +1,62 @@
+"""The dataset artifact's ``manifest.json``: what is in the directory and how it was verified."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from data_prepare.__about__ import __version__
+from data_prepare.spec import IDX_FILES, DatasetSpec
+
+MANIFEST = "manifest.json"
+FORMAT = "idx-dataset/v1"
+
+
+def build(spec: DatasetSpec, files: dict[str, dict[str, Any]], origin: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "dataset": spec.name,
+        "num_classes": spec.num_classes,
+        "class_names": list(spec.class_names),
+        "image_shape": list(spec.image_shape),
+        "counts": dict(spec.counts),
+        "files": {name: files[name] for name in IDX_FILES},
+        "source": origin,
+        "producer": {"name": "data-prepare", "version": __version__},
+    }
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2) + "\n").encode()
+
+
+def read(directory: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+
+
+def is_complete(directory: Path, spec: DatasetSpec) -> bool:
+    """True when ``directory`` already holds this dataset, every file matching its manifest digest."""
+    manifest = read(directory)
+    if (
+        manifest is None
+        or manifest.get("dataset") != spec.name
+        or manifest.get("counts") != dict(spec.counts)
+    ):
+        return False
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != set(IDX_FILES):
+        return False
+    for name, record in files.items():
+        try:
+            digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+        except OSError:
+            return False
+        if not isinstance(record, dict) or digest != record.get("sha256"):
+            return False
+    return True

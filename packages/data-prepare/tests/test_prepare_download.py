@@ -1,0 +1,92 @@
+"""Downloads over real HTTP from a loopback mirror, and gs:// through a loopback Cloud Storage server."""
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@pytest.fixture
+def file_server(tiny):
+    """Serves the tiny dataset as an HTTP mirror and as the Cloud Storage JSON API's media downloads."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            path = urllib.parse.urlparse(self.path).path
+            if path.startswith("/download/storage/v1/b/bucket/o/"):
+                name = urllib.parse.unquote(path.rsplit("/o/", 1)[1]).removeprefix("fashion/")
+            else:
+                name = path.removeprefix("/mirror/")
+            target = tiny.directory / name
+            if not target.is_file():
+                body = json.dumps({"error": {"code": 404, "message": "No such object"}}).encode()
+                self.send_response(404)
+            else:
+                body = target.read_bytes()
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+
+
+def test_downloads_from_first_working_mirror(tiny, cli, tmp_path, file_server):
+    url, requests = file_server
+    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    out = tmp_path / "ds"
+    result = cli(
+        *overrides,
+        "dataset.system_dirs=[]",
+        f"download.mirrors=[http://127.0.0.1:9/,{url}/mirror/]",
+        "download.progress=true",
+        f"paths.output_dir={out}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "manifest.json").read_text())["source"] == f"{url}/mirror/"
+    assert sorted(requests) == sorted(
+        f"/mirror/{n}" for n in json.loads((out / "manifest.json").read_text())["files"]
+    )
+    assert "train-images-idx3-ubyte.gz" in result.stderr  # the progress bar names the file
+
+
+def test_https_base_url_source_404(tiny, cli, tmp_path, file_server):
+    url, _ = file_server
+    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    result = cli(*overrides, f"source={url}/nowhere/", f"paths.output_dir={tmp_path / 'ds'}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "HTTP Error 404" in result.stderr or "Not Found" in result.stderr
+    assert not (tmp_path / "ds").exists()
+
+
+def test_gcs_source(tiny, cli, tmp_path, file_server, monkeypatch):
+    url, requests = file_server
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    out = tmp_path / "ds"
+    result = cli(*overrides, "source=gs://bucket/fashion", f"paths.output_dir={out}")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "manifest.json").read_text())["source"] == "gs://bucket/fashion"
+    assert any("/b/bucket/o/fashion%2Ftrain-images-idx3-ubyte.gz" in r for r in requests), requests
+
+
+def test_gcs_missing_object(tiny, cli, tmp_path, file_server, monkeypatch):
+    url, _ = file_server
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    result = cli(*overrides, "source=gs://bucket/other", f"paths.output_dir={tmp_path / 'ds'}")
+    assert result.returncode == 1
+    assert "cannot read gs://bucket/other/train-images-idx3-ubyte.gz" in result.stderr
+    assert "Traceback" not in result.stderr
