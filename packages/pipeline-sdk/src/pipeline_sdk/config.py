@@ -18,12 +18,12 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from pipeline_sdk.config_schema import BACKENDS, PipelineConfig
 from pipeline_sdk.errors import ConfigError
+from pipeline_sdk.params import escape_interpolations
 
 CONFIG_NAME = "pipeline"
 CONFIG_DIR_ENV = "PIPELINE_SDK_CONFIG_DIR"
 # Vertex AI pipeline names / KFP pipeline names: lowercase letters, digits and dashes.
 _PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,127}$")
-_QUANTITY = re.compile(r"^[0-9]*\.?[0-9]+")
 
 
 def find_config_dir(config_dir: Path | str | None = None) -> Path:
@@ -54,10 +54,11 @@ def load_config(overrides: Sequence[str] = (), config_dir: Path | str | None = N
     composed = _compose(directory, list(overrides))
     try:
         cfg = OmegaConf.merge(OmegaConf.structured(PipelineConfig), composed)
-        OmegaConf.resolve(cfg)
+        assert isinstance(cfg, DictConfig)
+        _keep_params_literal(cfg)
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # surface interpolation errors now
     except OmegaConfBaseException as e:
         raise ConfigError(_omegaconf_message(e)) from None
-    assert isinstance(cfg, DictConfig)
     base = Path(cfg.base_dir).expanduser() if cfg.base_dir else directory.parent
     cfg.base_dir = str((directory.parent / base).resolve())
     _check_values(cfg)
@@ -69,6 +70,15 @@ def load_config(overrides: Sequence[str] = (), config_dir: Path | str | None = N
 def resolve_path(cfg: DictConfig, path: str | Path) -> Path:
     """``path`` made absolute against the config's ``base_dir`` (absolute paths are kept)."""
     return Path(cfg.base_dir) / Path(path).expanduser()
+
+
+def _keep_params_literal(cfg: DictConfig) -> None:
+    """Parameter values are data: ``${...}`` in a ``params`` string is text, never an interpolation."""
+    raw = OmegaConf.to_container(cfg.params, resolve=False)
+    assert isinstance(raw, dict)
+    for key, value in raw.items():
+        if isinstance(value, str) and "${" in value:
+            cfg.params[key] = escape_interpolations(value)
 
 
 def _compose(config_dir: Path, overrides: list[str]) -> DictConfig:
@@ -142,10 +152,6 @@ def _check_values(cfg: DictConfig) -> None:
         problems.append(
             f"train.resources.accelerator_count: must be non-negative, got {res.accelerator_count}"
         )
-    for key in ("cpu", "memory"):
-        value = res[key]
-        if value is not None and not _QUANTITY.match(str(value)):
-            problems.append(f"train.resources.{key}: {value!r} is not a quantity such as '8' or '32G'")
     for key in ("data_prepare", "train"):
         if cfg.retries[key] < 0:
             problems.append(f"retries.{key}: must be non-negative, got {cfg.retries[key]}")

@@ -1,0 +1,50 @@
+"""Shared plumbing for the ``pipeline-sdk`` subcommands: argument parsing and the error boundary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from pipeline_sdk.errors import SdkError, UsageError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def command_parser(command: str, description: str) -> ArgumentParser:
+    """A parser with the options every config-driven command shares: ``--config-dir`` and overrides."""
+    parser = ArgumentParser(prog=f"pipeline-sdk {command}", description=description)
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="directory holding pipeline.yaml (default: $PIPELINE_SDK_CONFIG_DIR, else the nearest "
+        "configs/ from the current directory upwards)",
+    )
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="OVERRIDE",
+        help="Hydra overrides of configs/pipeline.yaml, e.g. params.epochs=1 train.resources.accelerator_count=2",
+    )
+    return parser
+
+
+def run_command(command: str, body: Callable[[], int]) -> int:
+    """Run ``body``; expected failures print one ``pipeline-sdk <command>: error: ...`` line on stderr."""
+    try:
+        return body()
+    except SdkError as e:
+        print(f"pipeline-sdk {command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"pipeline-sdk {command}: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["ArgumentParser", "command_parser", "run_command"]

@@ -1,0 +1,37 @@
+"""``pipeline-sdk compile [--output FILE] [--config-dir DIR] [OVERRIDES...]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pipeline_sdk.command_line import command_parser, run_command
+
+DESCRIPTION = (
+    "Compile the training pipeline to KFP v2 YAML (JSON when FILE ends in .json): lint the component "
+    "YAMLs, pin each component's image to its installed package version, apply train.resources."
+)
+
+
+def main(argv: list[str]) -> int:
+    parser = command_parser("compile", DESCRIPTION)
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write the pipeline (default: <pipeline.name>.yaml)"
+    )
+
+    def body() -> int:
+        args = parser.parse_intermixed_args(argv)
+        from pipeline_sdk.compiler import compile_pipeline
+        from pipeline_sdk.config import load_config
+
+        cfg = load_config(args.overrides, args.config_dir)
+        output = Path(args.output) if args.output else Path(f"{cfg.pipeline.name}.yaml")
+        compiled = compile_pipeline(cfg, output)
+        for warning in compiled.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"compiled {cfg.pipeline.name} -> {compiled.path}")
+        for package, image in compiled.images.items():
+            print(f"  image {package}: {image}")
+        return 0
+
+    return run_command("compile", body)

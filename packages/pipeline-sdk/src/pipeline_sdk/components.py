@@ -1,0 +1,97 @@
+"""Load the component YAMLs: lint them, load them with kfp, point them at the packages' images.
+
+A component's ``image`` field names the Python distribution whose image runs it (``image: trainer``);
+compile replaces it with ``<images.registry>/<distribution>:<installed version>``, pinned by digest when
+the image lock records one. An image that already is a full reference (contains ``/`` or ``:``) is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from pipeline_sdk.config import resolve_path
+from pipeline_sdk.errors import CompileError, ConfigError
+
+
+@dataclass(frozen=True)
+class LoadedComponent:
+    """A kfp component factory plus where it came from and the image it will run."""
+
+    key: str
+    path: Path
+    factory: Any
+    package: str | None
+    image: str
+
+
+def lint_components(paths: list[Path]) -> list[str]:
+    """Run hydra-yaml-lint on ``paths``; raise on errors, return the warnings as text."""
+    try:
+        from hydra_yaml_lint import lint_paths
+    except ImportError:
+        raise CompileError(
+            "hydra-yaml-lint is not installed; compile lints the component YAMLs with it "
+            "(pip install hydra-yaml-lint)"
+        ) from None
+    diagnostics = lint_paths(paths)
+    errors = [str(d) for d in diagnostics if d.severity == "error"]
+    if errors:
+        listing = "\n  ".join(errors)
+        raise CompileError(f"component YAML has lint errors (hydra-yaml-lint):\n  {listing}")
+    return [str(d) for d in diagnostics if d.severity != "error"]
+
+
+def component_paths(cfg: DictConfig) -> dict[str, Path]:
+    """``components.*`` resolved to existing files."""
+    paths = {}
+    for key, value in cfg.components.items():
+        path = resolve_path(cfg, value)
+        if not path.is_file():
+            raise ConfigError(f"components.{key}: no such file {path}")
+        paths[str(key)] = path
+    return paths
+
+
+def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, LoadedComponent]:
+    """Load each component with kfp and set its image from the installed package version."""
+    from kfp import components as kfp_components
+
+    from pipeline_sdk.images.lock import LockError, image_reference, load_lock
+
+    try:
+        lock = load_lock(resolve_path(cfg, cfg.images.lock_file))
+    except LockError as e:
+        raise ConfigError(f"images.lock_file: {e}") from None
+    loaded = {}
+    for key, path in paths.items():
+        try:
+            factory = kfp_components.load_component_from_file(str(path))
+        except Exception as e:  # kfp raises a mix of ValueError/TypeError/yaml errors for bad files
+            raise CompileError(f"components.{key}: kfp cannot load {path}: {e}") from None
+        container = factory.component_spec.implementation.container
+        if container is None:
+            raise CompileError(f"components.{key}: {path} is not a container component")
+        declared = container.image
+        package: str | None = None
+        image = declared
+        if "/" not in declared and ":" not in declared:
+            package = declared
+            try:
+                package_version = version(package)
+            except PackageNotFoundError:
+                raise CompileError(
+                    f"components.{key}: image {package!r} names a package that is not installed "
+                    f"(pip install {package})"
+                ) from None
+            image = image_reference(lock, cfg.images.registry, package, package_version)
+        container.image = image
+        loaded[key] = LoadedComponent(key, path, factory, package, image)
+    return loaded
+
+
+__all__ = ["LoadedComponent", "component_paths", "lint_components", "load_components"]

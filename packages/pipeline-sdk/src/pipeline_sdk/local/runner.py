@@ -1,0 +1,217 @@
+"""``pipeline-sdk run``: execute the compiled pipeline locally, no cloud account and no Docker.
+
+Tasks run in dependency order (kfp.local's topological sort and argument wiring); artifacts live under
+``<local.root>/<run>/<task>/<output>``, each step's log in ``<run>/<task>/log.txt``, and ``run.json`` in
+the run directory records task states, artifact paths and the metrics outputs. GPU resources, retries and
+caching are Vertex settings and are ignored locally.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
+from pipeline_sdk.config import resolve_path
+from pipeline_sdk.errors import LocalRunError, SdkError
+from pipeline_sdk.local.record import CANCELLED, FAILED, SUCCEEDED, RunRecord, TaskRecord
+from pipeline_sdk.local.task import collect_outputs, prepare_task, run_task
+
+LOG_TAIL_LINES = 30
+_METRICS_SCHEMAS = ("system.Metrics", "system.ClassificationMetrics")
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """A finished local run."""
+
+    run_dir: Path
+    record: RunRecord
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return self.record.metrics
+
+
+def run_locally(
+    cfg: DictConfig,
+    run_name: str | None = None,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    echo_logs: bool = False,
+) -> LocalRun:
+    """Compile the pipeline for ``cfg`` into a new run directory and run every task locally.
+
+    Raises :class:`~pipeline_sdk.errors.LocalRunError` (with the failing step's log tail) on failure;
+    ``run.json`` is written either way.
+    """
+    from kfp.local import executor_input_utils
+
+    root = resolve_path(cfg, cfg.local.root).resolve()
+    name = run_name or executor_input_utils.get_local_pipeline_resource_name(cfg.pipeline.name)
+    run_dir = root / name
+    if run_dir.exists():
+        raise LocalRunError(f"run directory {run_dir} already exists; choose another --run-name")
+    run_dir.mkdir(parents=True)
+    try:
+        compiled = compile_pipeline(cfg, run_dir / "pipeline.yaml")
+    except SdkError:
+        shutil.rmtree(run_dir)
+        raise
+    for warning in compiled.warnings:
+        progress(f"warning: {warning}")
+    note = _ignored_settings_note(cfg)
+    if note:
+        progress(note)
+    return _execute(compiled, root, run_dir, name, progress, echo_logs)
+
+
+def _ignored_settings_note(cfg: DictConfig) -> str | None:
+    res = cfg.train.resources
+    parts = []
+    if res.accelerator_type and res.accelerator_count > 0:
+        parts.append(f"{res.accelerator_count} x {res.accelerator_type}")
+    if res.cpu is not None:
+        parts.append(f"cpu {res.cpu}")
+    if res.memory is not None:
+        parts.append(f"memory {res.memory}")
+    if not parts:
+        return None
+    return f"note: local run on this machine's CPU; ignoring the train step's Vertex resources ({', '.join(parts)})"
+
+
+def _execute(
+    compiled: CompiledPipeline,
+    root: Path,
+    run_dir: Path,
+    run_name: str,
+    progress: Callable[[str], None],
+    echo_logs: bool,
+) -> LocalRun:
+    from google.protobuf import json_format
+    from kfp.local import graph_utils, io
+    from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    spec = json_format.ParseDict(compiled.spec, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True)
+    executors = compiled.spec["deploymentSpec"]["executors"]
+    dag_tasks = spec.root.dag.tasks
+    order = graph_utils.topological_sort_tasks(dag_tasks)
+    record = RunRecord(
+        run=run_name,
+        pipeline=spec.pipeline_info.name,
+        run_dir=str(run_dir),
+        pipeline_spec=str(compiled.path),
+        parameters=compiled.raw_parameter_values,
+        images=compiled.images,
+        tasks={task_name: TaskRecord() for task_name in reversed(order)},
+    )
+    record.save()
+
+    store = io.IOStore()
+    arguments = OrchestratorUtils.join_user_inputs_and_defaults(
+        dag_arguments=compiled.parameter_values, dag_inputs_spec=spec.root.input_definitions
+    )
+    for key, value in arguments.items():
+        store.put_parent_input(key, value)
+
+    echo = (lambda line: progress(f"  | {line}")) if echo_logs else None
+    total = len(order)
+    while order:
+        task_name = order.pop()
+        step = total - len(order)
+        task_spec = dag_tasks[task_name]
+        component = spec.components[task_spec.component_ref.name]
+        container = _container(executors[component.executor_label])
+        task_record = record.tasks[task_name]
+        prepared = prepare_task(
+            name=task_name,
+            component_spec=component,
+            container=container,
+            arguments=OrchestratorUtils.make_task_arguments(task_spec.inputs, store),
+            pipeline_root=root,
+            run_name=run_name,
+            run_id=run_name,
+        )
+        log_path = prepared.task_root / "log.txt"
+        task_record.command, task_record.log = prepared.command, str(log_path)
+        task_record.start()
+        record.save()
+        progress(f"[{step}/{total}] {task_name}: running (log: {log_path})")
+        try:
+            exit_code = run_task(prepared, log_path, echo)
+        except KeyboardInterrupt:
+            _finish(record, task_name, CANCELLED, "interrupted")
+            raise
+        except LocalRunError as e:
+            _finish(record, task_name, FAILED, str(e))
+            raise
+        task_record.exit_code = exit_code
+        if exit_code != 0:
+            message = f"step {task_name!r} failed with exit code {exit_code}"
+            _finish(record, task_name, FAILED, message)
+            raise LocalRunError(f"{message}; last lines of {log_path}:\n{_tail(log_path)}")
+        try:
+            outputs = collect_outputs(prepared)
+        except LocalRunError as e:
+            _finish(record, task_name, FAILED, str(e))
+            raise
+        for key, output in outputs.items():
+            store.put_task_output(task_name, key, output)
+        task_record.outputs = {key: _describe(output) for key, output in outputs.items()}
+        metrics = {
+            key: dict(output.metadata)
+            for key, output in outputs.items()
+            if getattr(output, "schema_title", None) in _METRICS_SCHEMAS and output.metadata
+        }
+        if metrics:
+            record.metrics[task_name] = metrics
+        task_record.finish(SUCCEEDED)
+        record.save()
+        progress(f"[{step}/{total}] {task_name}: succeeded in {task_record.duration_s:.1f}s")
+    record.finish(SUCCEEDED)
+    record.save()
+    return LocalRun(run_dir, record)
+
+
+def _container(executor: dict[str, Any]) -> Any:
+    """The executor's container as a proto message (command, args, env)."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    message = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec()
+    return json_format.ParseDict(executor.get("container", {}), message, ignore_unknown_fields=True)
+
+
+def _finish(record: RunRecord, task_name: str, state: str, error: str) -> None:
+    task = record.tasks[task_name]
+    task.error = error
+    task.finish(state)
+    record.finish(state)
+    record.save()
+
+
+def _describe(output: Any) -> dict[str, Any]:
+    if hasattr(output, "uri"):
+        return {
+            "type": output.schema_title,
+            "uri": output.uri,
+            "metadata": dict(output.metadata),
+        }
+    return {"value": output}
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "  (no log)"
+    return "\n".join(f"  {line}" for line in text[-lines:])
+
+
+__all__ = ["LocalRun", "run_locally"]

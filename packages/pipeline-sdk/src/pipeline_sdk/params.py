@@ -1,0 +1,164 @@
+"""Pipeline parameter values are data, not Hydra syntax.
+
+A run-time String parameter lands inside a Hydra override in a component's args, e.g.
+``experiment='{{$.inputs.parameters['experiment']}}'``. Without care a value such as ``a,b`` becomes a
+sweep, ``[1,2]`` a list, ``x=y`` a parse error and ``${oc.env:SECRET}`` an interpolation that leaks an
+environment variable. The mechanism:
+
+1. component args wrap String parameters in Hydra single quotes (``KEY='{{...}}'``);
+2. the value handed to KFP (pipeline default and run-time value) is escaped for that context:
+   ``${`` becomes ``\\${`` (OmegaConf's escaped interpolation) and quotes/backslashes follow Hydra's
+   quoted-string rules;
+3. every value is then read back through Hydra's own override parser and OmegaConf's resolver; a value
+   that does not come back verbatim is rejected with a clear error before compile, run or submit.
+
+Unquoted uses (``KEY={{...}}``, e.g. a config-group choice) are not escaped, only checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline_sdk.errors import ParameterError
+
+_INTERPOLATION = re.compile(r"(\\*)\$\{")
+_QUOTE = re.compile(r"(\\*)'")
+_TRAILING_BACKSLASHES = re.compile(r"(\\+)$")
+
+
+def input_placeholder(name: str) -> str:
+    """KFP's placeholder for a component input parameter (single-quoted key, as kfp.local needs)."""
+    return "{{$.inputs.parameters['" + name + "']}}"
+
+
+def escape_interpolations(value: str) -> str:
+    """``value`` escaped so that OmegaConf reads it back as text (``${`` → ``\\${``)."""
+    # OmegaConf: `\${` is a literal `${`; backslashes right before it are escapes themselves.
+    return _INTERPOLATION.sub(lambda m: m.group(1) * 2 + "\\${", value)
+
+
+def hydra_quoted_text(value: str) -> str:
+    """The text that, placed between single quotes in a Hydra override, reads back as ``value``.
+
+    Interpolations are escaped, so ``${...}`` stays literal text.
+    """
+    text = escape_interpolations(value)
+    # Hydra quoted strings: backslashes only escape when they precede a quote or the closing quote.
+    text = _QUOTE.sub(lambda m: m.group(1) * 2 + "\\'", text)
+    return _TRAILING_BACKSLASHES.sub(lambda m: m.group(1) * 2, text)
+
+
+class _Unreadable(ValueError):
+    """An override whose value does not survive Hydra parsing + OmegaConf resolution."""
+
+
+def read_override_value(override: str) -> Any:
+    """The value a Hydra app sees for ``override`` (parsed by Hydra, interpolations resolved)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        parsed = OverridesParser.create().parse_override(override)
+    except HydraException as e:
+        raise _Unreadable(f"Hydra cannot parse it ({' '.join(str(e).split())})") from None
+    if parsed.is_sweep_override():
+        raise _Unreadable("Hydra reads it as a sweep over several values")
+    try:
+        node = OmegaConf.create({"value": parsed.value()})
+        return OmegaConf.to_container(node, resolve=True, throw_on_missing=True)["value"]
+    except OmegaConfBaseException as e:
+        raise _Unreadable(f"OmegaConf cannot resolve it ({str(e).splitlines()[0]})") from None
+
+
+@dataclass(frozen=True)
+class ParameterUse:
+    """One component arg that receives a pipeline parameter."""
+
+    task: str
+    arg: str
+    placeholder: str
+
+    @property
+    def quoted(self) -> bool:
+        return f"'{self.placeholder}'" in self.arg
+
+    @property
+    def key(self) -> str:
+        return self.arg.split("=", 1)[0]
+
+
+def parameter_uses(spec: Mapping[str, Any]) -> dict[str, list[ParameterUse]]:
+    """Pipeline parameter name → the container args it reaches, from a compiled pipeline spec dict."""
+    uses: dict[str, list[ParameterUse]] = {}
+    executors = spec.get("deploymentSpec", {}).get("executors", {})
+    components = spec.get("components", {})
+    for task_name, task in spec.get("root", {}).get("dag", {}).get("tasks", {}).items():
+        component = components.get(task.get("componentRef", {}).get("name", ""), {})
+        executor = executors.get(component.get("executorLabel", ""), {})
+        args = executor.get("container", {}).get("args", [])
+        for input_name, source in task.get("inputs", {}).get("parameters", {}).items():
+            pipeline_param = source.get("componentInputParameter")
+            if pipeline_param is None:
+                continue
+            placeholder = input_placeholder(input_name)
+            for arg in args:
+                if isinstance(arg, str) and placeholder in arg:
+                    uses.setdefault(pipeline_param, []).append(ParameterUse(task_name, arg, placeholder))
+    return uses
+
+
+def wire_values(values: Mapping[str, Any], uses: Mapping[str, list[ParameterUse]]) -> dict[str, Any]:
+    """The values to hand KFP so that each String parameter reaches every Hydra app verbatim.
+
+    Raises :class:`~pipeline_sdk.errors.ParameterError` naming the parameter, the value and why.
+    """
+    wired: dict[str, Any] = {}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            wired[name] = value
+            continue
+        param_uses = uses.get(name, [])
+        for use in param_uses:
+            if use.arg not in (f"{use.key}={use.placeholder}", f"{use.key}='{use.placeholder}'"):
+                raise ParameterError(
+                    f"params.{name}: task {use.task!r} uses it inside the larger value {use.arg!r}; "
+                    f"pass it as a whole override: {use.key}='{use.placeholder}'"
+                )
+        quoted = [use for use in param_uses if use.quoted]
+        wire = hydra_quoted_text(value) if quoted else value
+        if quoted and wire != value and len(quoted) != len(param_uses):
+            plain = next(use for use in param_uses if not use.quoted)
+            raise ParameterError(
+                f"params.{name}: {value!r} needs escaping for quoted uses but task {plain.task!r} uses it "
+                f"unquoted ({plain.arg!r}); quote that use too"
+            )
+        for use in param_uses:
+            override = use.arg.replace(use.placeholder, wire)
+            try:
+                seen = read_override_value(override)
+            except _Unreadable as e:
+                raise ParameterError(_not_verbatim(name, value, use, str(e))) from None
+            if seen != value:
+                raise ParameterError(_not_verbatim(name, value, use, f"the app would receive {seen!r}"))
+        wired[name] = wire
+    return wired
+
+
+def _not_verbatim(name: str, value: str, use: ParameterUse, why: str) -> str:
+    return f"params.{name}: the value {value!r} cannot reach task {use.task!r} verbatim as {use.key}: {why}"
+
+
+__all__ = [
+    "ParameterUse",
+    "escape_interpolations",
+    "hydra_quoted_text",
+    "input_placeholder",
+    "parameter_uses",
+    "read_override_value",
+    "wire_values",
+]

@@ -1,0 +1,66 @@
+"""A real Hydra app standing in for the trainer in fast tests: it records what Hydra hands it.
+
+It accepts the trainer's override keys (configs/components/train.yaml), writes the resolved config to
+``<paths.output_dir>/received.json``, and writes KFP Metrics metadata the way the trainer does
+(``kfp.metrics_path`` and an ExecutorOutput at ``kfp.output_file``). Set ``PROBE_FAIL=1`` to exit 3.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+ConfigStore.instance().store(
+    name="probe",
+    node={
+        "data": {"data_dir": None, "batch_size": None},
+        "trainer": {"max_epochs": None},
+        "model": {"optimizer": {"lr": None}},
+        "seed": None,
+        "experiment": None,
+        "paths": {"output_dir": None},
+        "kfp": {
+            "output_file": None,
+            "metrics_uri": None,
+            "classification_metrics_uri": None,
+            "metrics_path": None,
+            "classification_metrics_path": None,
+        },
+        "hydra": {"run": {"dir": "."}, "output_subdir": None},
+    },
+)
+
+
+@hydra.main(config_path=None, config_name="probe", version_base=None)
+def main(cfg: DictConfig) -> None:
+    if os.environ.get("PROBE_FAIL"):
+        print("probe: failing on purpose", file=sys.stderr)
+        sys.exit(3)
+    received = OmegaConf.to_container(cfg, resolve=True)
+    out = Path(cfg.paths.output_dir)
+    out.mkdir(parents=True)
+    (out / "received.json").write_text(json.dumps(received))
+    metrics = {"test_accuracy": 0.5, "experiment_chars": len(cfg.experiment)}
+    confusion = {"confusionMatrix": {"annotationSpecs": [{"displayName": "a"}], "rows": [{"row": [1]}]}}
+    for key, metadata in (("metrics_path", metrics), ("classification_metrics_path", confusion)):
+        Path(cfg.kfp[key]).parent.mkdir(parents=True, exist_ok=True)
+        Path(cfg.kfp[key]).write_text(json.dumps(metadata))
+    executor_output = {
+        "artifacts": {
+            "metrics": {"artifacts": [{"uri": cfg.kfp.metrics_uri, "metadata": metrics}]},
+            "classification_metrics": {
+                "artifacts": [{"uri": cfg.kfp.classification_metrics_uri, "metadata": confusion}]
+            },
+        }
+    }
+    Path(cfg.kfp.output_file).parent.mkdir(parents=True, exist_ok=True)
+    Path(cfg.kfp.output_file).write_text(json.dumps(executor_output))
+    print(f"probe: experiment={cfg.experiment!r}")
+
+
+if __name__ == "__main__":
+    main()
