@@ -4,7 +4,10 @@ File format (JSON, written by `pipeline-sdk build-images`, read by `pipeline-sdk
 
     {"version": 1,
      "images": {"trainer": {"repository": "REGISTRY/trainer", "tag": "0.1.0",
-                            "digest": "sha256:...", "pushed": true}}}
+                            "digest": "sha256:...", "pushed": true, "image_id": "sha256:..."}}}
+
+``digest`` is the registry's manifest digest, known once the image was pushed (the one to pin);
+``image_id`` is the config digest of the local build (the same wherever the image is stored).
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ class LockError(ValueError):
 
 @dataclass(frozen=True)
 class LockedImage:
-    """One built image: ``repository:tag`` with its content digest (``sha256:...``) if known."""
+    """One built image: ``repository:tag``, its registry digest once pushed, and its local image ID."""
 
     repository: str
     tag: str
     digest: str | None = None
     pushed: bool = False
+    image_id: str | None = None
 
     @property
     def tagged(self) -> str:
@@ -48,7 +52,10 @@ class ImageLock:
     images: dict[str, LockedImage] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        body = {"version": LOCK_FORMAT_VERSION, "images": {k: asdict(v) for k, v in sorted(self.images.items())}}
+        body = {
+            "version": LOCK_FORMAT_VERSION,
+            "images": {k: asdict(v) for k, v in sorted(self.images.items())},
+        }
         return json.dumps(body, indent=2) + "\n"
 
     def save(self, path: Path) -> None:
@@ -72,7 +79,11 @@ def load_lock(path: Path) -> ImageLock:
         return ImageLock()
     except (OSError, json.JSONDecodeError) as e:
         raise LockError(f"cannot read image lock {path}: {e}") from None
-    if not isinstance(raw, dict) or raw.get("version") != LOCK_FORMAT_VERSION or not isinstance(raw.get("images"), dict):
+    if (
+        not isinstance(raw, dict)
+        or raw.get("version") != LOCK_FORMAT_VERSION
+        or not isinstance(raw.get("images"), dict)
+    ):
         raise LockError(f"{path} is not an image lock (version {LOCK_FORMAT_VERSION})")
     images = {}
     for name, entry in raw["images"].items():
