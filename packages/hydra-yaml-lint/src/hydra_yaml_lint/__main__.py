@@ -1,0 +1,5 @@
+import sys
+
+from hydra_yaml_lint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,159 @@
+"""``hydra-yaml-lint`` command line. Only argparse is imported before the arguments are parsed, so
+``--version`` starts fast; YAML, the rules and (when a config check runs) Hydra load afterwards."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hydra_yaml_lint.__about__ import __version__
+
+TYPE_CHECKING = False  # keep `typing` and `pathlib` out of `--version`'s start-up
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"hydra-yaml-lint: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hydra-yaml-lint",
+        description="Check Hydra-style KFP component and pipeline YAML: argument style, placeholders, "
+        "override grammar and config keys.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes marked unsafe")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    parser.add_argument("--select", action="append", metavar="CODES", help="rule codes, prefixes or names")
+    parser.add_argument("--ignore", action="append", metavar="CODES", help="rule codes, prefixes or names")
+    parser.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml's settings")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation and exit")
+    parser.add_argument("--version", action="version", version=f"hydra-yaml-lint {__version__}")
+    return parser
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    data = text.encode("utf-8")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _list_rules() -> str:
+    from hydra_yaml_lint.rules import ALL_RULES
+
+    return "".join(f"{code}  {info.name:<22} {info.severity}\n" for code, info in sorted(ALL_RULES.items()))
+
+
+def _explain(code: str) -> str | None:
+    from hydra_yaml_lint.rules import ALL_RULES, RULES
+
+    for rule_code, info in ALL_RULES.items():
+        if code in (rule_code, info.name):
+            module = RULES.get(rule_code)
+            doc = (
+                module.__doc__ if module is not None else f"{rule_code} {info.name}: reported by the linter."
+            )
+            return (doc or "").strip() + "\n"
+    return None
+
+
+def _run(options: argparse.Namespace) -> int:
+    import difflib
+
+    from hydra_yaml_lint.formatters import FORMATTERS
+    from hydra_yaml_lint.linter import lint_files
+    from hydra_yaml_lint.selection import selected_codes, split_entries
+
+    select, ignore = split_entries(options.select), split_entries(options.ignore)
+    selected_codes(select, ignore)  # reject unknown codes before reading any file
+    results = lint_files(
+        options.paths or ["."],
+        select=select,
+        ignore=ignore,
+        config=options.config,
+        fix=options.fix or options.diff,
+        unsafe_fixes=options.unsafe_fixes,
+    )
+    changed = [result for result in results if result.changed]
+    if options.diff:
+        for result in changed:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    (result.original or "").splitlines(keepends=True),
+                    (result.fixed or "").splitlines(keepends=True),
+                    fromfile=f"a/{result.display}",
+                    tofile=f"b/{result.display}",
+                )
+            )
+    elif options.fix:
+        for result in changed:
+            _write_atomically(result.path, result.fixed or "")
+    diagnostics = [diagnostic for result in results for diagnostic in result.diagnostics]
+    texts = {result.display: result.fixed or result.original or "" for result in results if result.original}
+    sys.stdout.write(FORMATTERS[options.format](diagnostics, texts))
+    if options.format == "text" and (diagnostics or changed):
+        fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))
+        verb = "would fix" if options.diff else "fixed"
+        summary = f"{len(diagnostics)} problem(s)"
+        if changed and (options.fix or options.diff):
+            summary += f"; {verb} {len(changed)} file(s)"
+        elif fixable:
+            summary += f"; {fixable} fixable with --fix"
+        print(summary, file=sys.stderr)
+    if options.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if diagnostics or (options.diff and changed) else EXIT_CLEAN
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the linter; returns 0 (clean), 1 (findings) or 2 (usage, I/O or configuration error)."""
+    options = build_parser().parse_args(argv)
+    if options.list_rules:
+        sys.stdout.write(_list_rules())
+        return EXIT_CLEAN
+    if options.explain:
+        text = _explain(options.explain)
+        if text is None:
+            print(f"hydra-yaml-lint: unknown rule {options.explain!r}", file=sys.stderr)
+            return EXIT_ERROR
+        sys.stdout.write(text)
+        return EXIT_CLEAN
+    from hydra_yaml_lint.settings import LintError
+
+    try:
+        return _run(options)
+    except LintError as error:
+        print(f"hydra-yaml-lint: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("hydra-yaml-lint: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as error:  # a bug must still end in one line, not a traceback
+        print(f"hydra-yaml-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""HY302 config-error: the component's Hydra config does not compose with its overrides.
+
+Reported by the same composition as HY301 when Hydra fails for another reason: a value of the wrong
+type for a structured config (``trainer.max_epochs=abc``), a group chosen twice, or a primary config
+that does not compose at all (then at the component's container).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hydra_yaml_lint.component import Component
+from hydra_yaml_lint.context import LintContext
+from hydra_yaml_lint.diagnostic import Diagnostic
+from hydra_yaml_lint.rules._api import RuleInfo
+
+RULE = RuleInfo("HY302", "config-error", "error", needs_hydra_config=True)
+
+
+def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
+    result = context.config_check(component)
+    if result is None:
+        return
+    for override, unknown_key, message in result.findings:
+        if override is None:
+            where = component.source.span(component.node)[0]
+            yield RULE.at(component, where, f"{message} ({result.target.origin})")
+        elif not unknown_key:
+            yield RULE.at(component, component.source.span(override.arg.node)[0], message)

@@ -1,0 +1,31 @@
+"""HY401 unused-input (warning): a declared input that no argument passes to the container.
+
+Usually a leftover of a rename, or an argument that was deleted by mistake: the pipeline supplies a
+value that the training code never sees.
+
+    inputs:
+    - {name: epochs, type: Integer}
+    args: [trainer.max_epochs=5]   # epochs is never used
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hydra_yaml_lint.component import Component
+from hydra_yaml_lint.context import LintContext
+from hydra_yaml_lint.diagnostic import Diagnostic
+from hydra_yaml_lint.rules._api import RuleInfo
+
+RULE = RuleInfo("HY401", "unused-input", "warning")
+
+
+def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
+    used = {ref.name for ref in component.references if ref.direction == "inputs"} | component.used_names
+    for name, port in component.inputs.items():
+        if name not in used:
+            yield RULE.at(
+                component,
+                component.source.span(port.node)[0],
+                f"input '{name}' is declared but not passed to the container",
+            )

@@ -1,0 +1,66 @@
+"""HY105 wrong-kind: an artifact referenced as a parameter, or a parameter as an artifact.
+
+Whether a name is an artifact or a parameter follows from its declared type, the way kfp decides it
+(``Dataset``, ``Model``, ``Metrics``, ``system.*``, untyped -> artifact; ``String``, ``Integer``,
+``Float``, ``Boolean``, ``JsonObject``, ``JsonArray`` -> parameter). A mismatch resolves to nothing.
+
+Fix: an artifact placeholder on a parameter becomes a parameter placeholder (safe); a parameter
+placeholder on an artifact becomes ``.path`` (unsafe: ``.uri`` may be what was meant).
+
+    inputs:
+    - {name: dataset, type: Dataset}
+    # bad
+    - data.data_dir={{$.inputs.parameters['dataset']}}
+    # good
+    - data.data_dir={{$.inputs.artifacts['dataset'].path}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hydra_yaml_lint.component import Component, Reference
+from hydra_yaml_lint.context import LintContext
+from hydra_yaml_lint.diagnostic import Diagnostic, Edit, Fix
+from hydra_yaml_lint.placeholders import io_placeholder
+from hydra_yaml_lint.rules._api import RuleInfo
+from hydra_yaml_lint.rules._placeholder_edits import rewrite_placeholder, rewrite_struct
+
+RULE = RuleInfo("HY105", "wrong-kind", "error")
+
+
+def _edit(component: Component, ref: Reference, section: str) -> Edit | None:
+    if ref.struct is not None:
+        if section == "artifacts":
+            key = "inputPath" if ref.direction == "inputs" else "outputPath"
+        else:
+            key = "inputValue" if ref.direction == "inputs" else "outputPath"
+        return rewrite_struct(component, ref.struct, key, ref.name)
+    attribute = ".path" if section == "artifacts" else (".output_file" if ref.direction == "outputs" else "")
+    text = io_placeholder(ref.direction, section, ref.name, attribute)
+    assert ref.placeholder is not None
+    return rewrite_placeholder(component, ref.arg, ref.placeholder, text)
+
+
+def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
+    for ref in component.references:
+        declared = (component.inputs if ref.direction == "inputs" else component.outputs).get(ref.name)
+        if declared is None or ref.section is None:
+            continue
+        wanted = "parameters" if declared.kind == "parameter" else "artifacts"
+        if ref.section == wanted:
+            continue
+        edit = _edit(component, ref, wanted)
+        fix = Fix(f"reference it under {wanted}", (edit,), safe=wanted == "parameters") if edit else None
+        offset = (
+            ref.arg.source_offset(component.source, ref.placeholder.start)
+            if ref.placeholder is not None
+            else component.source.span(ref.arg.node)[0]
+        )
+        yield RULE.at(
+            component,
+            offset,
+            f"'{ref.name}' is {'a parameter' if wanted == 'parameters' else 'an artifact'} "
+            f"({declared.type_name}) but is referenced as {ref.section[:-1]}",
+            fix,
+        )

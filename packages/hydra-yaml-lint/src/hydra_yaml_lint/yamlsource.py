@@ -1,0 +1,123 @@
+"""YAML text with node positions: parse with libyaml, map offsets to lines, render replacement scalars.
+
+PyYAML's C loader (libyaml) composes nodes with marks whose ``index`` is a character offset into the
+decoded text, which is what fixes edit. Only if libyaml is missing does the pure-Python loader run.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+__all__ = [
+    "MappingNode",
+    "Node",
+    "ScalarNode",
+    "SequenceNode",
+    "SourceText",
+    "YamlParseError",
+    "get_key",
+    "render_scalar",
+]
+
+# libyaml (YAML 1.1) breaks lines on these; positions must count lines the same way.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+class YamlParseError(Exception):
+    """The text is not YAML; ``line``/``column`` are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class SourceText:
+    """Decoded file text plus its composed YAML documents."""
+
+    text: str
+    documents: list[Node] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> SourceText:
+        try:
+            documents = [doc for doc in yaml.compose_all(text, Loader=_Loader) if doc is not None]
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            problem = " ".join(str(part) for part in (error.context, error.problem) if part)
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise YamlParseError(f"invalid YAML: {problem or error}", line, column) from None
+        except yaml.YAMLError as error:
+            raise YamlParseError(f"invalid YAML: {error}") from None
+        except RecursionError:
+            raise YamlParseError("invalid YAML: nested too deeply to parse") from None
+        return cls(text, documents)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        starts = self._line_starts
+        line = bisect.bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
+
+    def line_start(self, offset: int) -> int:
+        starts = self._line_starts
+        return starts[bisect.bisect_right(starts, offset) - 1]
+
+    def line_end(self, offset: int) -> int:
+        """Offset just past the line break of the line holding ``offset`` (or the end of the text)."""
+        starts = self._line_starts
+        index = bisect.bisect_right(starts, offset)
+        return starts[index] if index < len(starts) else len(self.text)
+
+    def span(self, node: Node) -> tuple[int, int]:
+        return node.start_mark.index, node.end_mark.index
+
+
+def get_key(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
+    """The (key node, value node) pair of ``key`` in a mapping node, else None."""
+    if not isinstance(node, MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return key_node, value_node
+    return None
+
+
+def _loads_as(probe: str, expected: object) -> bool:
+    try:
+        return yaml.load(probe, Loader=_Loader) == expected
+    except yaml.YAMLError:
+        return False
+
+
+def _double_quoted(value: str) -> str:
+    dumped = json.dumps(value, ensure_ascii=False)
+    return _NON_PRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
+
+
+def render_scalar(value: str, style: str | None, flow: bool) -> str:
+    """YAML source for a string scalar, keeping ``style`` (None = plain, ``'`` or ``"``) when it can."""
+    if style is None and "\n" not in value and _loads_as(f"[{value}]" if flow else f"- {value}", [value]):
+        return value
+    if style == "'" and not _NON_PRINTABLE.search(value) and "\n" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return _double_quoted(value)
