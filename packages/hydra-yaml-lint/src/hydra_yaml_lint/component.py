@@ -206,7 +206,7 @@ class _ArgReader:
     def _item(
         self, seq: SequenceNode, index: int, item: Node, flow: bool, conditional: bool, depth: int
     ) -> list[Arg]:
-        arg = Arg(item, seq, index, flow or bool(getattr(item, "flow_style", False)), conditional=conditional)
+        arg = Arg(item, seq, index, flow, conditional=conditional)
         if depth > MAX_STRUCT_DEPTH:
             arg.problem = "placeholder structures nested too deeply"
             return [arg]
@@ -234,6 +234,8 @@ class _ArgReader:
                     arg.problem = "'concat' needs a list of strings and placeholders"
             elif key == "if":
                 return self._if(value_node, flow, depth)
+            elif "=" in key or key.startswith("-"):
+                arg.problem = "YAML reads this argument as a mapping (a ': ' inside a plain string); quote it"
             else:
                 arg.problem = f"unknown placeholder structure {{{key}: ...}}"
         else:

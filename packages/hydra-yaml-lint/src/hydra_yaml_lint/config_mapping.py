@@ -111,7 +111,9 @@ def _hydra_main_calls(tree: ast.Module) -> list[ast.Call]:
 
 
 def _target_from_call(call: ast.Call, source: Path) -> ConfigTarget | None:
-    arguments: dict[str, ast.expr] = dict(zip(("config_path", "config_name", "version_base"), call.args, strict=False))
+    arguments: dict[str, ast.expr] = dict(
+        zip(("config_path", "config_name", "version_base"), call.args, strict=False)
+    )
     arguments.update({keyword.arg: keyword.value for keyword in call.keywords if keyword.arg})
     config_path, config_name = _literal(arguments.get("config_path")), _literal(arguments.get("config_name"))
     version_base = _literal(arguments.get("version_base"))
@@ -129,7 +131,7 @@ def _target_from_call(call: ast.Call, source: Path) -> ConfigTarget | None:
         directory,
         config_name.removesuffix(".yaml"),
         "1.1" if version_base == _UNSET else version_base if isinstance(version_base, str) else None,
-        f"@hydra.main in {source}",
+        f"@hydra.main in {source.name}",
     )
 
 
@@ -178,9 +180,8 @@ def _explicit_target(config: ComponentConfig, settings: Settings) -> ConfigTarge
         directory = package
     if not directory.is_dir():
         raise LintError(f"{where}: config directory {directory} does not exist")
-    return ConfigTarget(
-        directory, config.config_name, config.version_base, f"[tool.hydra-yaml-lint] in {where}"
-    )
+    origin = f"mapped in {Path(where).name}" if settings.source else "mapped by settings"
+    return ConfigTarget(directory, config.config_name, config.version_base, origin)
 
 
 def resolve_target(component: Component, settings: Settings, path: Path) -> ConfigTarget | None:

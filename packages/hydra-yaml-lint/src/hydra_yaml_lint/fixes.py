@@ -17,8 +17,16 @@ def replace_arg(component: Component, arg: Arg, value: str) -> Edit:
     return Edit(start, end, render_scalar(value, style, arg.flow))
 
 
+def trailing_comment(source: SourceText, end: int) -> str | None:
+    """The ``# comment`` after offset ``end`` on its line, if the rest of the line is only that."""
+    rest = source.text[end : source.line_end(end)].rstrip("\r\n\x85\u2028\u2029")
+    stripped = rest.lstrip()
+    return stripped if stripped.startswith("#") and rest[: len(rest) - len(stripped)] else None
+
+
 def delete_item(source: SourceText, seq: SequenceNode, index: int) -> Edit | None:
-    """Remove item ``index`` of a sequence, with its ``- `` line (block) or its separating comma (flow)."""
+    """Remove item ``index`` of a sequence, with its ``- `` line (block) or its separating comma (flow).
+    A block item's trailing comment goes with it: see :func:`trailing_comment` to keep it elsewhere."""
     items = seq.value
     start, end = source.span(items[index])
     text = source.text

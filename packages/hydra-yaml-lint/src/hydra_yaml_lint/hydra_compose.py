@@ -109,7 +109,7 @@ def _describe(error: Exception, override: str, candidates: list[str]) -> tuple[b
         key = (overridden or deleted)["key"]  # type: ignore[index]
         hint = did_you_mean(key, candidates)
         suggestion = f" (did you mean '{hint}'?)" if hint else ""
-        advice = "" if deleted else f"; to add a new key use '+{override.lstrip('+')}'"
+        advice = "" if deleted else f"; to add a new key write '+{key}=...'"
         return True, f"unknown config key '{key}'{suggestion}{advice}"
     lines = [line.strip() for line in (text.splitlines()[:1] + cause.splitlines()[:1]) if line.strip()]
     return False, ": ".join(lines) or type(error).__name__
@@ -136,7 +136,9 @@ def check_overrides(target: ConfigTarget, overrides: tuple[str, ...]) -> tuple[C
         base, error = attempt(())
         if error is not None:
             _, message = _describe(error, "", [])
-            return (ComposeFinding(-1, False, f"cannot compose config '{target.config_name}': {message}"),)
+            if not message.startswith("config "):
+                message = f"cannot compose config '{target.config_name}': {message}"
+            return (ComposeFinding(-1, False, message),)
         remaining = list(range(len(overrides)))
         culprits: list[tuple[int, Exception]] = []
         config, error = attempt(remaining)

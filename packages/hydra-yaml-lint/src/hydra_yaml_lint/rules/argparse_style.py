@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from hydra_yaml_lint.argshape import ArgShape, Shape, arg_shapes
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.context import LintContext
-from hydra_yaml_lint.diagnostic import Diagnostic, Fix
-from hydra_yaml_lint.fixes import delete_item, replace_arg
+from hydra_yaml_lint.diagnostic import Diagnostic, Edit, Fix
+from hydra_yaml_lint.fixes import delete_item, replace_arg, trailing_comment
 from hydra_yaml_lint.rules._api import RuleInfo
 
 RULE = RuleInfo("HY001", "argparse-style-arg", "error")
@@ -61,10 +61,17 @@ def _fix(component: Component, shape: ArgShape) -> Fix | None:
     value = value_text(component, shape.value_arg)
     if value is None or shape.value_arg.seq is not shape.arg.seq:
         return None
-    removal = delete_item(component.source, shape.value_arg.seq, shape.value_arg.index)
+    source = component.source
+    removal = delete_item(source, shape.value_arg.seq, shape.value_arg.index)
     if removal is None:
         return None
-    edits = (replace_arg(component, shape.arg, f"{key}={value}"), removal)
+    merged = replace_arg(component, shape.arg, f"{key}={value}")
+    comment = (
+        None if shape.arg.seq.flow_style else trailing_comment(source, source.span(shape.value_arg.node)[1])
+    )
+    if comment is not None and trailing_comment(source, merged.end) is None:  # keep the value line's comment
+        merged = Edit(merged.start, merged.end, f"{merged.content}  {comment}")
+    edits = (merged, removal)
     return Fix(f"rewrite as '{key}={value}'", edits, safe=not ambiguous)
 
 

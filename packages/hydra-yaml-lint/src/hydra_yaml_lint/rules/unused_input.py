@@ -22,6 +22,8 @@ RULE = RuleInfo("HY401", "unused-input", "warning")
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
     used = {ref.name for ref in component.references if ref.direction == "inputs"} | component.used_names
+    # a malformed placeholder still shows which input was meant; HY102 reports it
+    used.update(p.name for arg in component.args for p in arg.placeholders if p.problem and p.name)
     for name, port in component.inputs.items():
         if name not in used:
             yield RULE.at(
