@@ -1,0 +1,102 @@
+"""``pipeline-sdk submit [--wait] [--dry-run] [OVERRIDES...]``: compile, then submit to Vertex AI
+Pipelines (``backend=vertex``, the default) or Kubeflow Pipelines (``backend=kfp kfp.host=URL``)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from pipeline_sdk.submit.boundary import ArgumentParser, quiet_libraries, run_command
+
+DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then create a run of it.
+
+backend=vertex: a Vertex AI PipelineJob in gcp.project / gcp.region with gcp.pipeline_root (gs://),
+gcp.service_account, gcp.network, gcp.labels (+ package versions), gcp.encryption_spec_key_name and
+caching. Credentials: Application Default Credentials. pipeline-sdk checks (read-only) that the
+pipeline_root bucket exists; it never creates buckets or edits IAM.
+backend=kfp: a run on the Kubeflow Pipelines API at kfp.host, in experiment kfp.experiment."""
+
+
+def _parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="pipeline-sdk submit",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra override of configs/pipeline.yaml")
+    p.add_argument("--wait", action="store_true", help="poll until the run ends; exit 0 only if it succeeded")
+    p.add_argument("--dry-run", action="store_true", help="print the request as JSON and contact nothing")
+    p.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="limit for each network wait (default: 60)"
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="seconds between polls with --wait (default: 15)",
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up waiting after S seconds (the run keeps going; default: no limit)",
+    )
+    p.add_argument(
+        "--check-images",
+        action="store_true",
+        help="ask the registry that every component image tag exists before submitting",
+    )
+    p.add_argument(
+        "--skip-bucket-check",
+        action="store_true",
+        help="do not check that the gcp.pipeline_root bucket exists",
+    )
+    p.add_argument("--job-id", default=None, help="Vertex job ID / KFP run name (default: NAME-TIMESTAMP)")
+    p.add_argument("--config-dir", type=Path, default=None, help="directory holding pipeline.yaml")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the client libraries' logs")
+    return p
+
+
+def _submit(argv: list[str]) -> None:
+    from pipeline_sdk.compiler import compile_pipeline
+    from pipeline_sdk.config import load_config
+    from pipeline_sdk.errors import UsageError
+    from pipeline_sdk.submit.options import SubmitOptions
+
+    args = _parser().parse_args(argv)
+    for flag in ("timeout", "poll_interval", "wait_timeout"):
+        value = getattr(args, flag)
+        if value is not None and not value > 0:
+            raise UsageError(f"--{flag.replace('_', '-')} must be positive, got {value:g}")
+    quiet_libraries(args.verbose)
+    options = SubmitOptions(
+        wait=args.wait,
+        dry_run=args.dry_run,
+        timeout=args.timeout,
+        poll_interval=args.poll_interval,
+        wait_timeout=args.wait_timeout,
+        check_images=args.check_images,
+        skip_bucket_check=args.skip_bucket_check,
+        job_id=args.job_id,
+    )
+    cfg = load_config(args.overrides, args.config_dir)
+    with tempfile.TemporaryDirectory(prefix="pipeline-sdk-submit-") as tmp:
+        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml")
+        for warning in compiled.warnings:
+            options.note(f"warning: {warning}")
+        if cfg.backend == "kfp":
+            from pipeline_sdk.submit.to_kfp import submit_to_kfp
+
+            submit_to_kfp(cfg, compiled, options)
+        else:
+            from pipeline_sdk.submit.to_vertex import submit_to_vertex
+
+            submit_to_vertex(cfg, compiled, options)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point used by ``pipeline-sdk submit``; returns the exit code."""
+    return run_command("submit", lambda: _submit(list(argv)))

@@ -1,0 +1,122 @@
+"""Kubeflow Pipelines backend: ``kfp.Client`` against a KFP API server (v2beta1), every call bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipeline_sdk.submit.api_errors import ApiFailure, describe, one_line
+from pipeline_sdk.submit.deadline import call_with_deadline
+from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded
+from pipeline_sdk.submit.polling import RunStatus
+
+T = TypeVar("T")
+_TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
+
+
+def _failure(error: Any) -> ApiFailure:
+    """Read a ``kfp_server_api.ApiException`` (its body is the server's JSON error, when there is one)."""
+    message, details = str(getattr(error, "reason", "") or ""), ()
+    try:
+        body = json.loads(error.body or "")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict):
+        message = str(body.get("message") or body.get("error") or message)
+        details = tuple(d for d in body.get("details") or () if isinstance(d, Mapping))
+    return ApiFailure(
+        getattr(error, "status", None), str(getattr(error, "reason", "") or ""), message, details
+    )
+
+
+class KfpClient:
+    """One KFP API server at ``host``."""
+
+    def __init__(self, host: str, *, namespace: str | None, timeout: float) -> None:
+        self.host, self.namespace, self.timeout = host.rstrip("/"), namespace, timeout
+        self._probe()
+        self._client = self._call("connecting to the KFP API", self._connect)
+
+    def _probe(self) -> None:
+        # kfp.Client's own health check retries five times, 5 s apart, logging each traceback.
+        import requests
+
+        url = f"{self.host}/apis/v2beta1/healthz"
+        try:
+            response = requests.get(url, timeout=self.timeout)
+        except requests.exceptions.Timeout:
+            raise DeadlineExceeded(
+                f"KFP API at {self.host} did not answer within {self.timeout:g} s"
+            ) from None
+        except requests.exceptions.RequestException as e:
+            raise BackendApiError(f"cannot reach the KFP API at {self.host}: {one_line(e)}") from None
+        if response.status_code != 200:
+            raise BackendApiError(
+                f"{url} answered {response.status_code}: is kfp.host the KFP API (e.g. http://HOST:8888 or "
+                "the ml-pipeline service), and does it need authentication?"
+            )
+
+    def _connect(self) -> Any:
+        import kfp
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "only works with KFP v2.0.0-beta.2 and later"
+            if self.namespace:
+                return kfp.Client(host=self.host, namespace=self.namespace)
+            return kfp.Client(host=self.host)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        from kfp_server_api import ApiException
+
+        def quiet() -> T:
+            # kfp.Client prints "Experiment details: <link>"; submit prints its own lines.
+            with contextlib.redirect_stdout(io.StringIO()):
+                return fn()
+
+        try:
+            return call_with_deadline(quiet, self.timeout, f"{what} at {self.host}")
+        except ApiException as e:
+            raise BackendApiError(
+                f"{what}: {describe(_failure(e), service='KFP', project=self.host)}"
+            ) from None
+        except ValueError as e:  # kfp.Client's own checks (e.g. several experiments with one name)
+            raise BackendApiError(f"{what}: {one_line(e)}") from None
+        except OSError as e:  # urllib3 connection errors surface as OSError subclasses
+            raise BackendApiError(f"{what}: cannot reach the KFP API at {self.host}: {one_line(e)}") from None
+
+    def create_run(
+        self,
+        package: Path,
+        *,
+        run_name: str,
+        experiment: str,
+        parameters: Mapping[str, Any],
+        enable_caching: bool | None,
+    ) -> str:
+        """Create the run (and the experiment if missing); return the run ID."""
+        result = self._call(
+            "creating the run",
+            lambda: self._client.create_run_from_pipeline_package(
+                str(package),
+                arguments=dict(parameters),
+                run_name=run_name,
+                experiment_name=experiment,
+                namespace=self.namespace,
+                enable_caching=enable_caching,
+            ),
+        )
+        return str(result.run_id)
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.host}/#/runs/details/{run_id}"
+
+    def status(self, run_id: str) -> RunStatus:
+        run = self._call("polling the run", lambda: self._client.get_run(run_id))
+        state = str(run.state or "RUNTIME_STATE_UNSPECIFIED")
+        error = getattr(run.error, "message", None) if run.error else None
+        return RunStatus(state, state in _TERMINAL, state == "SUCCEEDED", one_line(error) if error else None)

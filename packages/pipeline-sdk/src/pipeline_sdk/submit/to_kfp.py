@@ -1,0 +1,47 @@
+"""``pipeline-sdk submit backend=kfp``: the same compiled package through ``kfp.Client``."""
+
+from __future__ import annotations
+
+import datetime
+
+from omegaconf import DictConfig
+
+from pipeline_sdk.submit.errors import PreflightError
+from pipeline_sdk.submit.kfp_backend import KfpClient
+from pipeline_sdk.submit.options import Compiled, SubmitOptions
+from pipeline_sdk.submit.polling import wait_for_run
+
+
+def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
+    """Create a run of ``compiled`` on the KFP API at ``cfg.kfp.host``; raises SubmitError."""
+    host = cfg.kfp.host
+    if not host or not str(host).startswith(("http://", "https://")):
+        raise PreflightError(
+            f"kfp.host={host} is not a URL; pass kfp.host=http://HOST:PORT (the KFP API, e.g. a "
+            "port-forwarded ml-pipeline-ui)"
+        )
+    run_name = options.job_id or f"{cfg.pipeline.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    if options.dry_run:
+        options.echo(
+            f"would create run {run_name!r} in experiment {cfg.kfp.experiment!r} at {host} from "
+            f"{compiled.path} with parameters {dict(compiled.parameter_values)}"
+        )
+        return
+    client = KfpClient(str(host), namespace=cfg.kfp.namespace, timeout=options.timeout)
+    run_id = client.create_run(
+        compiled.path,
+        run_name=run_name,
+        experiment=cfg.kfp.experiment,
+        parameters=compiled.parameter_values,
+        enable_caching=bool(cfg.caching),
+    )
+    options.echo(f"submitted run {run_id} ({run_name})")
+    options.echo(f"ui        {client.run_url(run_id)}")
+    if options.wait:
+        wait_for_run(
+            lambda: client.status(run_id),
+            what=f"run {run_name}",
+            interval=options.poll_interval,
+            max_wait=options.wait_timeout,
+            echo=options.echo,
+        )

@@ -1,0 +1,73 @@
+"""``pipeline-sdk submit`` with ``backend=vertex``: preflight, build, send, optionally wait."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig, OmegaConf
+
+from pipeline_sdk.submit.bucket import check_bucket
+from pipeline_sdk.submit.credentials import load_credentials
+from pipeline_sdk.submit.errors import PreflightError
+from pipeline_sdk.submit.images import check_images
+from pipeline_sdk.submit.labels import build_labels, package_versions
+from pipeline_sdk.submit.options import Compiled, SubmitOptions
+from pipeline_sdk.submit.polling import wait_for_run
+from pipeline_sdk.submit.preflight import bucket_of, check_accelerators, check_region
+from pipeline_sdk.submit.vertex import VertexClient, VertexSettings, build_request, console_url
+
+
+def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
+    """Submit ``compiled`` as a Vertex AI PipelineJob configured by ``cfg.gcp``; raises SubmitError."""
+    gcp = cfg.gcp
+    region = check_region(gcp.region)
+    bucket = bucket_of(gcp.pipeline_root)
+    check_accelerators(compiled.spec)
+    user_labels = OmegaConf.to_container(gcp.labels) if gcp.labels is not None else {}
+    labels = build_labels(user_labels, package_versions(compiled.images))
+
+    credentials = None
+    project = gcp.project
+    if not options.dry_run:
+        adc = load_credentials(options.timeout)
+        credentials, project = adc.credentials, gcp.project or adc.project
+    if not project:
+        raise PreflightError(
+            "gcp.project is not set"
+            + ("" if options.dry_run else " and the credentials name no project")
+            + "; pass gcp.project=PROJECT_ID"
+        )
+    settings = VertexSettings(
+        project=project,
+        region=region,
+        pipeline_root=gcp.pipeline_root,
+        display_name=cfg.pipeline.name,
+        parameter_values=dict(compiled.parameter_values),
+        labels=labels,
+        enable_caching=bool(cfg.caching),
+        service_account=gcp.service_account,
+        network=gcp.network,
+        encryption_spec_key_name=gcp.encryption_spec_key_name,
+        api_endpoint=gcp.api_endpoint,
+        job_id=options.job_id,
+    )
+    request = build_request(compiled.path, settings, credentials)
+    if options.dry_run:
+        options.echo(request.to_json())
+        return
+
+    if options.check_images:
+        check_images(compiled.images, credentials=credentials, timeout=options.timeout, note=options.note)
+    if not options.skip_bucket_check:
+        check_bucket(bucket, project=project, region=region, credentials=credentials, timeout=options.timeout)
+    client = VertexClient(request.endpoint, credentials, project, region, options.timeout)
+    job = client.create(request)
+    name = job["name"]
+    options.echo(f"submitted {name}")
+    options.echo(f"console   {console_url(name)}")
+    if options.wait:
+        wait_for_run(
+            lambda: client.status(name),
+            what=f"pipeline job {request.job_id}",
+            interval=options.poll_interval,
+            max_wait=options.wait_timeout,
+            echo=options.echo,
+        )

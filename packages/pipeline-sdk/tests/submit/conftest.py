@@ -1,0 +1,373 @@
+"""Loopback fakes of the Google APIs (OAuth token endpoint, Vertex AI, Cloud Storage, a container
+registry) and of the Kubeflow Pipelines API, each a real HTTP server on 127.0.0.1 that records what it
+was sent and answers like the real service."""
+
+# No `from __future__ import annotations`: kfp reads the test pipeline's annotations as types.
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+PROJECT = "demo-project"
+REGION = "us-central1"
+SA_EMAIL = "submitter@demo-project.iam.gserviceaccount.com"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    delay: float = 0.0
+
+
+class FakeServer:
+    """A ThreadingHTTPServer whose routes are (method, regex) -> handler(match, Recorded) -> Reply."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.routes: list[tuple[str, re.Pattern[str], Any]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                split = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                content_type = self.headers.get("Content-Type", "")
+                if "json" in content_type and raw:
+                    body: Any = json.loads(raw)
+                elif "x-www-form-urlencoded" in content_type:
+                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                else:
+                    body = raw
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                rec = Recorded(self.command, split.path, parse_qs(split.query), headers, body)
+                fake.requests.append(rec)
+                reply = fake.dispatch(rec)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+                    pass
+
+            do_GET = do_POST = do_HEAD = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def route(self, method: str, pattern: str, handler: Any) -> None:
+        self.routes.append((method, re.compile(pattern), handler))
+
+    def dispatch(self, rec: Recorded) -> Reply:
+        for method, pattern, handler in self.routes:
+            match = pattern.fullmatch(rec.path)
+            if match and method == rec.method:
+                return handler(match, rec)
+        return Reply(
+            404,
+            {"error": {"code": 404, "message": f"no route {rec.method} {rec.path}", "status": "NOT_FOUND"}},
+        )
+
+    @staticmethod
+    def reply(status: int, body: Any = None, delay: float = 0.0) -> Reply:
+        return Reply(status, body, delay)
+
+    @staticmethod
+    def error(code: int, status: str, message: str, details: list[Any] | None = None) -> Reply:
+        """An error body as Google APIs send it."""
+        return google_error(code, status, message, details)
+
+    def sent(self, method: str, path_regex: str) -> list[Recorded]:
+        return [
+            r for r in self.requests if re.fullmatch(method, r.method) and re.fullmatch(path_regex, r.path)
+        ]
+
+    def __enter__(self) -> "FakeServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def google_error(code: int, status: str, message: str, details: list[Any] | None = None) -> Reply:
+    return Reply(
+        code, {"error": {"code": code, "message": message, "status": status, "details": details or []}}
+    )
+
+
+class FakeGoogle(FakeServer):
+    """OAuth2 token endpoint + Vertex AI PipelineService (v1 REST) + Cloud Storage bucket metadata
+    + a container registry's manifest endpoint, all on one port."""
+
+    def __init__(self, public_key_pem: bytes) -> None:
+        super().__init__()
+        self.public_key_pem = public_key_pem
+        self.issued_tokens: set[str] = set()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.states: list[str] = [
+            "PIPELINE_STATE_PENDING",
+            "PIPELINE_STATE_RUNNING",
+            "PIPELINE_STATE_SUCCEEDED",
+        ]
+        self.job_error: dict[str, Any] | None = None
+        self.create_reply: Reply | None = None
+        self.token_reply: Reply | None = None
+        self.buckets: dict[str, Reply] = {}
+        self.manifests: set[str] = set()
+        self.route("POST", r"/token", self._token)
+        self.route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/pipelineJobs", self._create)
+        self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/]+)", self._get)
+        self.route("GET", r"/storage/v1/b/([^/]+)", self._bucket)
+        self.route("HEAD", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
+        self.route("GET", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
+
+    def _token(self, match: re.Match[str], rec: Recorded) -> Reply:
+        from google.auth import jwt
+
+        if self.token_reply is not None:
+            return self.token_reply
+        try:
+            claims = jwt.decode(
+                rec.body["assertion"],
+                certs=self.public_key_pem,
+                audience="https://oauth2.googleapis.com/token",
+            )
+        except Exception as e:
+            return Reply(400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {e}"})
+        token = f"ya29.fake-{len(self.issued_tokens)}-{claims['iss'].split('@')[0]}"
+        self.issued_tokens.add(token)
+        return Reply(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+    def authorized(self, rec: Recorded) -> bool:
+        """A token this server issued, or a self-signed JWT made with the test key."""
+        from google.auth import jwt
+
+        token = rec.headers.get("authorization", "").removeprefix("Bearer ")
+        if token in self.issued_tokens:
+            return True
+        try:
+            jwt.decode(token, certs=self.public_key_pem, verify=True, audience=None)
+        except Exception:
+            return False
+        return True
+
+    def _create(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if self.create_reply is not None:
+            return self.create_reply
+        job_id = rec.query["pipelineJobId"][0]
+        name = f"projects/{match[1]}/locations/{match[2]}/pipelineJobs/{job_id}"
+        job = {
+            **rec.body,
+            "name": name,
+            "state": "PIPELINE_STATE_PENDING",
+            "createTime": "2026-11-26T05:00:00Z",
+        }
+        self.jobs[name] = {"job": job, "polls": 0}
+        return Reply(200, job)
+
+    def _get(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        entry = self.jobs.get(match[1])
+        if entry is None:
+            return google_error(404, "NOT_FOUND", f"PipelineJob {match[1]} not found.")
+        state = self.states[min(entry["polls"], len(self.states) - 1)]
+        entry["polls"] += 1
+        job = {**entry["job"], "state": state}
+        if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and self.job_error:
+            job["error"] = self.job_error
+        return Reply(200, job)
+
+    def _bucket(self, match: re.Match[str], rec: Recorded) -> Reply:
+        reply = self.buckets.get(match[1])
+        if reply is not None:
+            return reply
+        return google_error(404, "NOT_FOUND", "The specified bucket does not exist.")
+
+    def _manifest(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if f"{match[1]}:{match[2]}" in self.manifests:
+            return Reply(200, {"schemaVersion": 2})
+        return Reply(404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+
+
+_PREPARE = """
+name: data-prepare
+inputs:
+- {name: dataset_name, type: String, default: fashion_mnist}
+outputs:
+- {name: dataset, type: Dataset}
+implementation:
+  container:
+    image: IMAGE
+    command: [data-prepare]
+    args: ["dataset={{$.inputs.parameters['dataset_name']}}", "paths.output_dir={{$.outputs.artifacts['dataset'].path}}"]
+"""
+_TRAIN = """
+name: train
+inputs:
+- {name: dataset, type: Dataset}
+- {name: epochs, type: Integer, default: '5'}
+- {name: learning_rate, type: Float, default: '0.002'}
+outputs:
+- {name: model, type: Model}
+implementation:
+  container:
+    image: IMAGE
+    command: [trainer]
+    args: ["data.data_dir={{$.inputs.artifacts['dataset'].path}}", "trainer.max_epochs={{$.inputs.parameters['epochs']}}",
+           "model.optimizer.lr={{$.inputs.parameters['learning_rate']}}", "paths.output_dir={{$.outputs.artifacts['model'].path}}"]
+"""
+
+
+@dataclass
+class CompiledForTest:
+    """The fields of pipeline_sdk.compiler.CompiledPipeline that submit reads."""
+
+    path: Path
+    spec: dict[str, Any]
+    parameter_values: dict[str, Any]
+    images: dict[str, str]
+
+
+def compile_with_kfp(output: Path, registry: str, accelerator: str = "NVIDIA_L4") -> CompiledForTest:
+    """Compile a two-step Hydra-style pipeline with kfp directly (independent of compile_pipeline)."""
+    import yaml
+    from kfp import compiler, components, dsl
+
+    images = {"data-prepare": f"{registry}/data-prepare:0.1.0", "trainer": f"{registry}/trainer:0.1.0"}
+    prepare = components.load_component_from_text(_PREPARE.replace("IMAGE", images["data-prepare"]))
+    train = components.load_component_from_text(_TRAIN.replace("IMAGE", images["trainer"]))
+
+    @dsl.pipeline(name="hydra-fashion-mnist-training")
+    def pipeline(dataset: str = "fashion_mnist", epochs: int = 5, learning_rate: float = 0.002):
+        prepared = prepare(dataset_name=dataset)
+        task = train(dataset=prepared.outputs["dataset"], epochs=epochs, learning_rate=learning_rate)
+        task.set_accelerator_type(accelerator).set_accelerator_limit(1).set_cpu_limit("8").set_memory_limit(
+            "32G"
+        )
+
+    compiler.Compiler().compile(pipeline, str(output))
+    spec = yaml.safe_load(output.read_text())
+    return CompiledForTest(
+        output, spec, {"dataset": "fashion_mnist", "epochs": 2, "learning_rate": 0.01}, images
+    )
+
+
+@pytest.fixture
+def compile_test_pipeline():
+    """``compile_test_pipeline(output, registry, accelerator="NVIDIA_L4")`` -> CompiledForTest."""
+    return compile_with_kfp
+
+
+@pytest.fixture(scope="session")
+def compiled_test_pipeline(tmp_path_factory: pytest.TempPathFactory) -> CompiledForTest:
+    """The test pipeline compiled once per session (train on NVIDIA_L4, images in a pkg.dev registry)."""
+    output = tmp_path_factory.mktemp("compiled") / "pipeline.yaml"
+    return compile_with_kfp(output, registry="europe-docker.pkg.dev/demo-project/ml")
+
+
+@dataclass
+class ServiceAccountKey:
+    path: Path
+    public_pem: bytes
+    email: str = SA_EMAIL
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> tuple[bytes, bytes]:
+    """A fresh RSA key pair (private PKCS8 PEM, public PEM): the service account's key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+@pytest.fixture
+def fake_google(rsa_key: tuple[bytes, bytes]) -> Iterator[FakeGoogle]:
+    with FakeGoogle(rsa_key[1]) as server:
+        yield server
+
+
+@pytest.fixture
+def adc(
+    tmp_path: Path, fake_google: FakeGoogle, rsa_key: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> ServiceAccountKey:
+    """Application Default Credentials: a real service-account key file whose token_uri is the fake."""
+    key_file = tmp_path / "sa-key.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": PROJECT,
+                "private_key_id": "test-key-1",
+                "private_key": rsa_key[0].decode(),
+                "client_email": SA_EMAIL,
+                "client_id": "1234567890",
+                "token_uri": f"{fake_google.url}/token",
+            }
+        )
+    )
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_google.url)
+    return ServiceAccountKey(key_file, rsa_key[1])
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No real credentials, no metadata-server probe, no gcloud config from the machine running tests."""
+    for var in (
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "STORAGE_EMULATOR_HOST",
+        "KF_PIPELINES_ENDPOINT",
+        "HYDRA_FULL_ERROR",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud-config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
