@@ -102,10 +102,12 @@ def _classify(args: list[Arg]) -> list[ArgShape]:
         if flag_text in HYDRA_FLAGS:
             shapes.append(ArgShape(arg, Shape.HYDRA_FLAG, flag=flag_text))
             takes = HYDRA_FLAGS[flag_text]
-            if following is not None and "=" not in value:
-                if takes or (takes is None and following.value in HYDRA_INFO_CHOICES):
-                    shapes.append(ArgShape(following, Shape.HYDRA_FLAG_VALUE))
-                    index += 1
+            wants_value = takes or (
+                takes is None and following is not None and following.value in HYDRA_INFO_CHOICES
+            )
+            if following is not None and "=" not in value and wants_value:
+                shapes.append(ArgShape(following, Shape.HYDRA_FLAG_VALUE))
+                index += 1
             continue
         match = _LONG_FLAG.match(value)
         shape = Shape.LONG_FLAG

@@ -40,7 +40,11 @@ class LintContext:
                 for override in parsed_overrides(component)
                 if override.error is None and not override.is_sweep and override.key is not None
             ]
-            findings = check_overrides(target, tuple(override.text for override in overrides))
+            findings = check_overrides(
+                target,
+                tuple(override.text for override in overrides),
+                tuple(override.key for override in overrides),
+            )
             result = ConfigCheck(
                 target,
                 [

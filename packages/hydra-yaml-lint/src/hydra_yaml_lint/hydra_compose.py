@@ -21,6 +21,10 @@ from hydra_yaml_lint.config_mapping import ConfigTarget
 
 _MAX_KEYS = 50_000
 _NOT_OVERRIDABLE = re.compile(r"Could not override '(?P<key>[^']+)'")
+_NAMED_KEY = re.compile(
+    r"Could not override '(?P<key>[^']+)'|Could not delete from config\. (?:The value of )?'(?P<deleted>[^']+)'"
+    r"|An item is already at '(?P<appended>[^']+)'"
+)
 _NOT_DELETABLE = re.compile(r"Could not delete from config\. '(?P<key>[^']+)' does not exist")
 
 
@@ -115,9 +119,30 @@ def _describe(error: Exception, override: str, candidates: list[str]) -> tuple[b
     return False, ": ".join(lines) or type(error).__name__
 
 
+def _named_culprit(error: Exception, keys: Sequence[str | None], remaining: list[int]) -> int | None:
+    """The override Hydra's message names, when exactly one remaining override has that key."""
+    from hydra.errors import MissingConfigException
+
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file:
+        named = error.missing_cfg_file.rpartition("/")[0]
+    else:
+        match = _NAMED_KEY.search(str(error))
+        named = (match["key"] or match["deleted"] or match["appended"]) if match else None
+    if named is None:
+        return None
+    matches = [index for index in remaining if (keys[index] or "").split("@")[0] == named]
+    return matches[0] if len(matches) == 1 else None
+
+
 @lru_cache(maxsize=512)
-def check_overrides(target: ConfigTarget, overrides: tuple[str, ...]) -> tuple[ComposeFinding, ...]:
-    """Findings for composing ``target`` with ``overrides`` (each checked by Hydra itself)."""
+def check_overrides(
+    target: ConfigTarget, overrides: tuple[str, ...], keys: tuple[str | None, ...]
+) -> tuple[ComposeFinding, ...]:
+    """Findings for composing ``target`` with ``overrides`` (whose parsed keys are ``keys``).
+
+    A clean component costs one composition. After a failure the culprit is the override Hydra's
+    message names, or else it is found by bisecting the list; it is dropped and the rest composed again.
+    """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -127,31 +152,36 @@ def check_overrides(target: ConfigTarget, overrides: tuple[str, ...]) -> tuple[C
 
         def attempt(indices: Sequence[int]) -> tuple[Any, Exception | None]:
             try:
-                return compose(
-                    config_name=target.config_name, overrides=[overrides[i] for i in indices]
-                ), None
+                chosen = [overrides[i] for i in indices]
+                return compose(config_name=target.config_name, overrides=chosen), None
             except failures as error:
                 return None, error
 
-        base, error = attempt(())
-        if error is not None:
-            _, message = _describe(error, "", [])
+        remaining = list(range(len(overrides)))
+        config, error = attempt(remaining)
+        if error is None:
+            return ()
+        base, base_error = attempt(())
+        if base_error is not None:
+            _, message = _describe(base_error, "", [])
             if not message.startswith("config "):
                 message = f"cannot compose config '{target.config_name}': {message}"
             return (ComposeFinding(-1, False, message),)
-        remaining = list(range(len(overrides)))
         culprits: list[tuple[int, Exception]] = []
-        config, error = attempt(remaining)
-        while error is not None:
-            low, high = 0, len(remaining)  # the prefix of `high` items fails, of `low` items composes
-            while high - low > 1:
-                middle = (low + high) // 2
-                if attempt(remaining[:middle])[1] is None:
-                    low = middle
-                else:
-                    high = middle
-            culprit = remaining[high - 1]
-            culprits.append((culprit, attempt(remaining[:high])[1] or error))
+        while error is not None and remaining:
+            culprit = _named_culprit(error, keys, remaining)
+            culprit_error: Exception = error
+            if culprit is None:
+                low, high = 0, len(remaining)  # a prefix of `high` overrides fails, of `low` composes
+                while high - low > 1:
+                    middle = (low + high) // 2
+                    if attempt(remaining[:middle])[1] is None:
+                        low = middle
+                    else:
+                        high = middle
+                culprit = remaining[high - 1]
+                culprit_error = attempt(remaining[:high])[1] or error
+            culprits.append((culprit, culprit_error))
             remaining.remove(culprit)
             config, error = attempt(remaining)
         candidates = _flat_keys(config if config is not None else base)
