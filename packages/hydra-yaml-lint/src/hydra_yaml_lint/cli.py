@@ -109,7 +109,11 @@ def _run(options: argparse.Namespace) -> int:
         for result in changed:
             _write_atomically(result.path, result.fixed or "")
     diagnostics = [diagnostic for result in results for diagnostic in result.diagnostics]
-    texts = {result.display: result.fixed or result.original or "" for result in results if result.original}
+    texts = {
+        result.display: result.fixed if result.fixed is not None else result.original
+        for result in results
+        if result.original is not None
+    }
     sys.stdout.write(FORMATTERS[options.format](diagnostics, texts))
     if options.format == "text" and (diagnostics or changed):
         fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))

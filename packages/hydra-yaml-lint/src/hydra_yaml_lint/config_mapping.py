@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.util
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,8 +62,12 @@ def _package_dir(module: str) -> Path | None:
     return path.parent if path.name == "__init__.py" else path if path.is_dir() else None
 
 
-@lru_cache(maxsize=64)
 def _console_script_module(program: str) -> str | None:
+    return _console_script_module_on(program, tuple(sys.path))
+
+
+@lru_cache(maxsize=64)
+def _console_script_module_on(program: str, search_path: tuple[str, ...]) -> str | None:
     import importlib.metadata
 
     try:
@@ -135,8 +140,16 @@ def _target_from_call(call: ast.Call, source: Path) -> ConfigTarget | None:
     )
 
 
-@lru_cache(maxsize=256)
 def _targets_in(source: Path) -> tuple[ConfigTarget, ...]:
+    try:
+        stamp = source.stat().st_mtime_ns
+    except OSError:
+        return ()
+    return _targets_in_version(source, stamp)
+
+
+@lru_cache(maxsize=256)
+def _targets_in_version(source: Path, stamp: int) -> tuple[ConfigTarget, ...]:
     try:
         text = source.read_text(encoding="utf-8")
         if "hydra" not in text:
@@ -148,9 +161,13 @@ def _targets_in(source: Path) -> tuple[ConfigTarget, ...]:
     return tuple(target for target in targets if target is not None)
 
 
-@lru_cache(maxsize=64)
 def discover_target(module: str) -> ConfigTarget | None:
     """The config of the ``@hydra.main`` app behind ``module`` (searching its package if needed)."""
+    return _discover_target_on(module, tuple(sys.path))
+
+
+@lru_cache(maxsize=64)
+def _discover_target_on(module: str, search_path: tuple[str, ...]) -> ConfigTarget | None:
     path = module_path(module)
     if path is None or path.suffix != ".py":
         return None

@@ -29,7 +29,7 @@ class FileResult:
     display: str
     diagnostics: list[Diagnostic]
     original: str | None = None
-    fixed: str | None = None
+    fixed: str | None = None  # set when fixing; the diagnostics then refer to this text
 
     @property
     def changed(self) -> bool:
@@ -179,7 +179,7 @@ def lint_files(
             results.append(FileResult(path, display, diagnostics, text, fixed))
         else:
             diagnostics = lint_text(text, display, settings=settings, codes=codes, path=path)
-            results.append(FileResult(path, display, diagnostics))
+            results.append(FileResult(path, display, diagnostics, text))
     return results
 
 
