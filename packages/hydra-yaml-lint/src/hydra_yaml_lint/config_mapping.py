@@ -10,7 +10,6 @@ into the package, the package's other modules are searched for that decorator.
 from __future__ import annotations
 
 import ast
-import importlib.machinery
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -35,24 +34,42 @@ class ConfigTarget:
 
 
 def module_path(name: str) -> Path | None:
-    """The source file (or package directory) of module ``name``, found without importing it."""
+    """The source file (or package directory) of module ``name``, found without importing it.
+
+    Only the top-level name goes through ``importlib.util.find_spec`` (which imports nothing for it and
+    honours editable-install finders); submodules are looked up in the package's directories.
+    """
     parts = name.split(".")
     try:
-        spec = importlib.util.find_spec(parts[0])  # a top-level lookup imports nothing
-        for index in range(1, len(parts)):
-            if spec is None or not spec.submodule_search_locations:
-                return None
-            spec = importlib.machinery.PathFinder.find_spec(
-                ".".join(parts[: index + 1]), list(spec.submodule_search_locations)
-            )
+        spec = importlib.util.find_spec(parts[0])
     except (ImportError, ValueError):
         return None
     if spec is None:
         return None
-    if spec.origin and spec.origin not in ("built-in", "frozen", "namespace") and Path(spec.origin).exists():
-        return Path(spec.origin)
-    locations = list(spec.submodule_search_locations or [])
-    return Path(locations[0]) if locations else None
+    if len(parts) == 1:
+        if spec.origin and Path(spec.origin).exists():
+            return Path(spec.origin)
+        locations = list(spec.submodule_search_locations or [])
+        return Path(locations[0]) if locations else None
+    directories = [Path(location) for location in spec.submodule_search_locations or []]
+    for index, part in enumerate(parts[1:], start=2):
+        last = index == len(parts)
+        found: Path | None = None
+        for directory in directories:
+            if (directory / part / "__init__.py").is_file():
+                found = directory / part / "__init__.py"
+            elif last and (directory / f"{part}.py").is_file():
+                found = directory / f"{part}.py"
+            elif (directory / part).is_dir():
+                found = directory / part  # a namespace portion
+            if found is not None:
+                break
+        if found is None:
+            return None
+        if last:
+            return found
+        directories = [found.parent if found.name == "__init__.py" else found]
+    return None
 
 
 def _package_dir(module: str) -> Path | None:
