@@ -1,0 +1,100 @@
+"""Tables this package keeps to stay fast must match the libraries they mirror (kfp, Hydra)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from hydra_yaml_lint.argshape import HYDRA_FLAGS
+from hydra_yaml_lint.kinds import ARTIFACT_TYPE_NAMES, PARAMETER_TYPE_NAMES, kind_of
+from hydra_yaml_lint.placeholders import CONSTANT_PLACEHOLDERS
+
+kfp_dsl = pytest.importorskip("kfp.dsl")
+type_utils = pytest.importorskip("kfp.dsl.types.type_utils")
+
+
+def test_parameter_types_match_kfp() -> None:
+    assert set(type_utils.PARAMETER_TYPES_MAPPING) == PARAMETER_TYPE_NAMES
+    assert set(type_utils.ARTIFACT_CLASSES_MAPPING) == ARTIFACT_TYPE_NAMES
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    [
+        "String",
+        "Integer",
+        "Float",
+        "Boolean",
+        "JsonObject",
+        "JsonArray",
+        "Dict",
+        "List",
+        "typing.List[int]",
+        "PipelineTaskFinalStatus",
+        "Dataset",
+        "Model",
+        "Metrics",
+        "ClassificationMetrics",
+        "HTML",
+        "Artifact",
+        "system.Dataset@0.0.1",
+        "google.VertexModel",
+        "GCSPath",
+        "CustomThing",
+    ],
+)
+def test_kind_of_agrees_with_kfp(type_name: str) -> None:
+    expected = "parameter" if type_utils.is_parameter_type(type_name) else "artifact"
+    assert kind_of(type_name) == expected
+
+
+def test_constant_placeholders_cover_kfp() -> None:
+    constants = {
+        value[len("{{$.") : -2]
+        for name, value in vars(kfp_dsl).items()
+        if name.endswith("_PLACEHOLDER") and isinstance(value, str) and value.startswith("{{$.")
+    }
+    assert constants <= CONSTANT_PLACEHOLDERS
+    local = open(sys.modules["kfp"].__path__[0] + "/local/placeholder_utils.py").read()
+    literal = set(re.findall(r"r'\{\{\$\.([A-Za-z_.]+)\}\}'", local))
+    assert literal <= CONSTANT_PLACEHOLDERS
+
+
+def test_hydra_flags_match_hydras_parser() -> None:
+    from hydra._internal.utils import get_args_parser
+
+    flags: dict[str, bool | None] = {}
+    for action in get_args_parser()._actions:
+        for option in action.option_strings:
+            flags[option] = None if action.nargs == "?" else action.nargs != 0
+    assert flags == HYDRA_FLAGS
+
+
+def test_version_imports_neither_hydra_nor_kfp_nor_yaml() -> None:
+    code = (
+        "import sys\nfrom hydra_yaml_lint.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('hydra', 'kfp', 'yaml', 'omegaconf') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_syntax_rules_do_not_import_hydra_or_kfp_for_plain_components() -> None:
+    code = (
+        "import sys\nfrom hydra_yaml_lint import Settings, lint_text\n"
+        "from hydra_yaml_lint.rules import ALL_RULES\n"
+        "text = open(sys.argv[1]).read()\n"
+        "lint_text(text, 'x', settings=Settings(discover_configs=False), codes=frozenset(ALL_RULES))\n"
+        "print(sorted(m for m in ('hydra', 'kfp') if m in sys.modules))"
+    )
+    from pathlib import Path
+
+    clean = Path(__file__).parent / "golden" / "clean" / "contract_train.yaml"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(clean)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "[]"
