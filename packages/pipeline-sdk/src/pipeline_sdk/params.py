@@ -40,15 +40,22 @@ def escape_interpolations(value: str) -> str:
     return _INTERPOLATION.sub(lambda m: m.group(1) * 2 + "\\${", value)
 
 
+def quote_for_hydra(text: str) -> str:
+    """``text`` escaped for Hydra's single-quoted strings: ``'`` → ``\\'``, backslashes before a quote doubled.
+
+    This is Hydra syntax only; OmegaConf still resolves ``${...}`` in the result (see
+    :func:`hydra_quoted_text`).
+    """
+    text = _QUOTE.sub(lambda m: m.group(1) * 2 + "\\'", text)
+    return _TRAILING_BACKSLASHES.sub(lambda m: m.group(1) * 2, text)
+
+
 def hydra_quoted_text(value: str) -> str:
     """The text that, placed between single quotes in a Hydra override, reads back as ``value``.
 
     Interpolations are escaped, so ``${...}`` stays literal text.
     """
-    text = escape_interpolations(value)
-    # Hydra quoted strings: backslashes only escape when they precede a quote or the closing quote.
-    text = _QUOTE.sub(lambda m: m.group(1) * 2 + "\\'", text)
-    return _TRAILING_BACKSLASHES.sub(lambda m: m.group(1) * 2, text)
+    return quote_for_hydra(escape_interpolations(value))
 
 
 class _Unreadable(ValueError):
@@ -159,6 +166,7 @@ __all__ = [
     "hydra_quoted_text",
     "input_placeholder",
     "parameter_uses",
+    "quote_for_hydra",
     "read_override_value",
     "wire_values",
 ]

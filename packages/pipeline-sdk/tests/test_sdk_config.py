@@ -1,0 +1,95 @@
+"""configs/pipeline.yaml through load_config: defaults, overrides, discovery and clear errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline_sdk.config import load_config, resolve_path
+from pipeline_sdk.errors import ConfigError
+
+
+def test_defaults_match_the_agreed_shape(repo: Path) -> None:
+    cfg = load_config(config_dir=repo / "configs")
+    assert cfg.pipeline.name == "hydra-fashion-mnist-training"
+    assert dict(cfg.params) == {
+        "dataset": "fashion_mnist",
+        "epochs": 5,
+        "learning_rate": 0.002,
+        "batch_size": 256,
+        "seed": 42,
+        "experiment": "fashion_mnist_cnn",
+    }
+    assert cfg.train.resources.accelerator_type == "NVIDIA_L4"
+    assert set(cfg.gcp) >= {"project", "region", "pipeline_root", "service_account", "network", "labels"}
+    assert cfg.base_dir == str(repo)
+    assert resolve_path(cfg, cfg.components.train) == repo / "configs/components/train.yaml"
+    assert resolve_path(cfg, "/abs/x") == Path("/abs/x")
+
+
+def test_overrides_are_typed_and_the_result_is_read_only(repo: Path) -> None:
+    cfg = load_config(["params.epochs=2", "train.resources.cpu=4", "+gcp.labels.team=ml"], repo / "configs")
+    assert cfg.params.epochs == 2
+    assert cfg.train.resources.cpu == "4"
+    assert dict(cfg.gcp.labels) == {"team": "ml"}
+    with pytest.raises(Exception, match="read-only"):
+        cfg.params.epochs = 3
+
+
+def test_config_dir_is_found_from_a_subdirectory_and_from_the_environment(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo / "packages" / "pipeline-sdk")
+    assert load_config().base_dir == str(repo)
+
+    elsewhere = tmp_path / "proj" / "conf"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(repo / "configs" / "pipeline.yaml", elsewhere / "pipeline.yaml")
+    monkeypatch.setenv("PIPELINE_SDK_CONFIG_DIR", str(elsewhere))
+    assert load_config().base_dir == str(tmp_path / "proj")
+
+
+def test_missing_config_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"no configs/pipeline.yaml in .* or its parents"):
+        load_config()
+    with pytest.raises(ConfigError, match=r"no pipeline\.yaml in config directory"):
+        load_config(config_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("params.epochs=abc", "params.epochs: Value 'abc' of type 'str' could not be converted to Integer"),
+        ("params.nope=1", "unknown config key 'params.nope'"),
+        ("+params.nope=1", "unknown config key 'params.nope'"),
+        ("nope=1", "unknown config key 'nope'"),
+        ("params.epochs=0", "params.epochs: must be at least 1, got 0"),
+        ("params.learning_rate=-0.1", "params.learning_rate: must be positive"),
+        ("params.batch_size=1,2", "Ambiguous value for argument 'params.batch_size=1,2'"),
+        ("pipeline.name=My_Pipeline", "pipeline.name: 'My_Pipeline' must be lowercase letters"),
+        ("backend=argo", "backend: 'argo' is not one of vertex, kfp"),
+        ("retries.train=-1", "retries.train: must be non-negative"),
+        (
+            "images.registry=${oc.env:PIPELINE_SDK_TEST_UNSET}",
+            "Environment variable 'PIPELINE_SDK_TEST_UNSET'",
+        ),
+        ("params.epochs=[1", "no viable alternative at input '[1'"),
+    ],
+)
+def test_bad_values_raise_config_error(repo: Path, override: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config([override], repo / "configs")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_params_are_data_so_interpolations_stay_text(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_SECRET", "hunter2")
+    cfg = load_config(["params.experiment=${oc.env:SOME_SECRET}"], repo / "configs")
+    assert cfg.params.experiment == "${oc.env:SOME_SECRET}"
+    # ...while the rest of the config keeps Hydra's interpolation (e.g. a registry built from the region)
+    cfg = load_config(["images.registry=${gcp.region}-docker.pkg.dev/p/r"], repo / "configs")
+    assert cfg.images.registry == "us-central1-docker.pkg.dev/p/r"
