@@ -60,7 +60,7 @@ values = st.recursive(
         st.lists(children, max_size=4),
         st.dictionaries(
             st.sampled_from(
-                KEYS := [
+                [
                     "name",
                     "type",
                     "inputValue",

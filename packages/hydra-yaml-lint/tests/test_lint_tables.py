@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_constant_placeholders_cover_kfp() -> None:
         if name.endswith("_PLACEHOLDER") and isinstance(value, str) and value.startswith("{{$.")
     }
     assert constants <= CONSTANT_PLACEHOLDERS
-    local = open(sys.modules["kfp"].__path__[0] + "/local/placeholder_utils.py").read()
+    local = (Path(sys.modules["kfp"].__path__[0]) / "local" / "placeholder_utils.py").read_text()
     literal = set(re.findall(r"r'\{\{\$\.([A-Za-z_.]+)\}\}'", local))
     assert literal <= CONSTANT_PLACEHOLDERS
 
@@ -91,8 +92,6 @@ def test_syntax_rules_do_not_import_hydra_or_kfp_for_plain_components() -> None:
         "lint_text(text, 'x', settings=Settings(discover_configs=False), codes=frozenset(ALL_RULES))\n"
         "print(sorted(m for m in ('hydra', 'kfp') if m in sys.modules))"
     )
-    from pathlib import Path
-
     clean = Path(__file__).parent / "golden" / "clean" / "contract_train.yaml"
     result = subprocess.run(
         [sys.executable, "-c", code, str(clean)], capture_output=True, text=True, check=True
