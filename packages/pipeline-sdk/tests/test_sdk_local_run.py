@@ -218,3 +218,22 @@ def test_default_pipeline_on_real_fashion_mnist(sdk: Callable, runs: Path) -> No
     accuracy = record["metrics"]["train"]["metrics"]["test_accuracy"]
     assert accuracy > 0.85, accuracy
     assert "train metrics:" in result.stderr and "test_accuracy=" in result.stderr
+
+
+def test_the_real_trainer_receives_a_secret_reference_as_text(
+    sdk: Callable, tiny_data_prepare: Path, runs: Path
+) -> None:
+    """The trainer's `experiment` is a config-group choice: the reference reaches Hydra unexpanded."""
+    result = sdk(
+        "run",
+        f"components.data_prepare={tiny_data_prepare}",
+        f"local.root={runs}",
+        cli_string("params.experiment", "${oc.env:SOME_SECRET}"),
+        "--run-name",
+        "r",
+        env={"SOME_SECRET": "hunter2"},
+    )
+    assert result.returncode == 1
+    assert "Could not find 'experiment/${oc.env:SOME_SECRET}'" in result.stderr
+    assert "hunter2" not in result.stderr
+    assert "hunter2" not in (runs / "r" / "train" / "log.txt").read_text()
