@@ -6,7 +6,6 @@ was sent and answers like the real service."""
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+REPO_ROOT = Path(__file__).resolve().parents[4]
 PROJECT = "demo-project"
 REGION = "us-central1"
 SA_EMAIL = "submitter@demo-project.iam.gserviceaccount.com"
@@ -42,6 +42,7 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.closing = threading.Event()
         self.routes: list[tuple[str, re.Pattern[str], Any]] = []
         fake = self
 
@@ -63,8 +64,9 @@ class FakeServer:
                 rec = Recorded(self.command, split.path, parse_qs(split.query), headers, body)
                 fake.requests.append(rec)
                 reply = fake.dispatch(rec)
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if reply.delay and fake.closing.wait(reply.delay):
+                    self.close_connection = True  # the test is over: drop the request, answer nothing
+                    return
                 payload = b"" if reply.body is None else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
@@ -120,6 +122,7 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -327,10 +330,34 @@ def rsa_key() -> tuple[bytes, bytes]:
     return private, public
 
 
+@pytest.fixture(scope="session")
+def new_fake_google(rsa_key: tuple[bytes, bytes]) -> Any:
+    """``new_fake_google()`` -> an unstarted FakeGoogle (use it as a context manager)."""
+    return lambda: FakeGoogle(rsa_key[1])
+
+
 @pytest.fixture
 def fake_google(rsa_key: tuple[bytes, bytes]) -> Iterator[FakeGoogle]:
     with FakeGoogle(rsa_key[1]) as server:
         yield server
+
+
+def write_key_file(path: Path, private_pem: bytes, token_uri: str) -> Path:
+    """A service-account JSON key as the IAM console issues it, with its token endpoint at ``token_uri``."""
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": PROJECT,
+                "private_key_id": "test-key-1",
+                "private_key": private_pem.decode(),
+                "client_email": SA_EMAIL,
+                "client_id": "1234567890",
+                "token_uri": token_uri,
+            }
+        )
+    )
+    return path
 
 
 @pytest.fixture
@@ -369,5 +396,131 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.setenv("PIPELINE_SDK_CONFIG_DIR", str(REPO_ROOT / "configs"))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud-config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+class FakeKfp(FakeServer):
+    """The Kubeflow Pipelines API (v2beta1 REST) as kfp.Client uses it: healthz, experiments, runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.experiments: list[dict[str, Any]] = [{"experiment_id": "exp-default", "display_name": "Default"}]
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.states: list[str] = ["PENDING", "RUNNING", "SUCCEEDED"]
+        self.run_error: dict[str, Any] | None = None
+        self.create_reply: Reply | None = None
+        self.route("GET", r"/apis/v2beta1/healthz", lambda m, r: Reply(200, {"multi_user": False}))
+        self.route("GET", r"/apis/v2beta1/experiments", self._list_experiments)
+        self.route("POST", r"/apis/v2beta1/experiments", self._create_experiment)
+        self.route("POST", r"/apis/v2beta1/runs", self._create_run)
+        self.route("GET", r"/apis/v2beta1/runs/([^/]+)", self._get_run)
+
+    def _list_experiments(self, match: re.Match[str], rec: Recorded) -> Reply:
+        predicate = json.loads(rec.query["filter"][0])["predicates"][0]
+        wanted = predicate.get("string_value") or predicate.get("stringValue")
+        found = [e for e in self.experiments if e["display_name"] == wanted]
+        return Reply(200, {"experiments": found, "total_size": len(found)} if found else {})
+
+    def _create_experiment(self, match: re.Match[str], rec: Recorded) -> Reply:
+        experiment = {
+            "experiment_id": f"exp-{len(self.experiments)}",
+            "display_name": rec.body["display_name"],
+        }
+        self.experiments.append(experiment)
+        return Reply(200, experiment)
+
+    def _create_run(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if self.create_reply is not None:
+            return self.create_reply
+        run_id = f"run-{len(self.runs) + 1}"
+        run = {**rec.body, "run_id": run_id, "state": "PENDING", "created_at": "2026-11-26T05:00:00Z"}
+        self.runs[run_id] = {"run": run, "polls": 0}
+        return Reply(200, run)
+
+    def _get_run(self, match: re.Match[str], rec: Recorded) -> Reply:
+        entry = self.runs.get(match[1])
+        if entry is None:
+            return Reply(
+                404, {"error": f"Run {match[1]} not found", "code": 5, "message": f"Run {match[1]} not found"}
+            )
+        state = self.states[min(entry["polls"], len(self.states) - 1)]
+        entry["polls"] += 1
+        run = {**entry["run"], "state": state}
+        if state in ("FAILED", "CANCELED") and self.run_error:
+            run["error"] = self.run_error
+        return Reply(200, run)
+
+
+@pytest.fixture
+def fake_kfp() -> Iterator[FakeKfp]:
+    with FakeKfp() as server:
+        yield server
+
+
+@dataclass
+class Completed:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def hermetic_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: no credentials or gcloud config from this machine."""
+    import os
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "STORAGE_EMULATOR", "KF_PIPELINES", "HYDRA_", "PIPELINE_SDK_"))
+    }
+    env.update(
+        NO_GCE_CHECK="True",
+        HOME=str(tmp / "home"),
+        CLOUDSDK_CONFIG=str(tmp / "gcloud"),
+        PIPELINE_SDK_CONFIG_DIR=str(REPO_ROOT / "configs"),
+        **extra,
+    )
+    return env
+
+
+@dataclass
+class CliHarness:
+    """Starts the installed ``pipeline-sdk`` console script; ``start`` returns at once so several runs
+    (each importing aiplatform, ~3 s of CPU) overlap; ``result`` waits for one."""
+
+    tmp: Path
+    private_pem: bytes
+
+    def start(self, *args: str, fake: FakeGoogle | None = None, with_adc: bool = False) -> Any:
+        import subprocess
+        import sys
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(dir=self.tmp))
+        extra = {}
+        if fake is not None:
+            extra["STORAGE_EMULATOR_HOST"] = fake.url
+            if with_adc:
+                key = write_key_file(tmp / "sa-key.json", self.private_pem, f"{fake.url}/token")
+                extra["GOOGLE_APPLICATION_CREDENTIALS"] = str(key)
+        script = Path(sys.executable).with_name("pipeline-sdk")
+        return subprocess.Popen(
+            [str(script), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=hermetic_env(tmp, **extra),
+            cwd=REPO_ROOT,
+        )
+
+    @staticmethod
+    def result(process: Any, timeout: float = 120) -> Completed:
+        stdout, stderr = process.communicate(timeout=timeout)
+        return Completed(process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="session")
+def cli(tmp_path_factory: pytest.TempPathFactory, rsa_key: tuple[bytes, bytes]) -> CliHarness:
+    return CliHarness(tmp_path_factory.mktemp("cli"), rsa_key[0])

@@ -66,7 +66,7 @@ def _submit(argv: list[str]) -> None:
     from pipeline_sdk.errors import UsageError
     from pipeline_sdk.submit.options import SubmitOptions
 
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)
     for flag in ("timeout", "poll_interval", "wait_timeout"):
         value = getattr(args, flag)
         if value is not None and not value > 0:

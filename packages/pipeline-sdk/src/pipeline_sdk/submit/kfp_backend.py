@@ -64,22 +64,20 @@ class KfpClient:
     def _connect(self) -> Any:
         import kfp
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # "only works with KFP v2.0.0-beta.2 and later"
-            if self.namespace:
-                return kfp.Client(host=self.host, namespace=self.namespace)
-            return kfp.Client(host=self.host)
+        if self.namespace:
+            return kfp.Client(host=self.host, namespace=self.namespace)
+        return kfp.Client(host=self.host)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         from kfp_server_api import ApiException
 
-        def quiet() -> T:
-            # kfp.Client prints "Experiment details: <link>"; submit prints its own lines.
-            with contextlib.redirect_stdout(io.StringIO()):
-                return fn()
-
         try:
-            return call_with_deadline(quiet, self.timeout, f"{what} at {self.host}")
+            # kfp.Client prints "Experiment details: <link>" (submit prints its own lines) and warns that
+            # it "only works with KFP v2.0.0-beta.2 and later". Both are global state, so they are set
+            # here, in the calling thread, and restored when it stops waiting.
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                return call_with_deadline(fn, self.timeout, f"{what} at {self.host}")
         except ApiException as e:
             raise BackendApiError(
                 f"{what}: {describe(_failure(e), service='KFP', project=self.host)}"

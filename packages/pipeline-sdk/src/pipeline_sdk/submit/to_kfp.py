@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 from omegaconf import DictConfig
 
@@ -22,10 +23,19 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
         )
     run_name = options.job_id or f"{cfg.pipeline.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     if options.dry_run:
-        options.echo(
-            f"would create run {run_name!r} in experiment {cfg.kfp.experiment!r} at {host} from "
-            f"{compiled.path} with parameters {dict(compiled.parameter_values)}"
-        )
+        # The experiment's ID is only known once the server is asked; the rest is what create_run sends.
+        plan = {
+            "host": str(host),
+            "experiment": cfg.kfp.experiment,
+            "namespace": cfg.kfp.namespace,
+            "run": {
+                "display_name": run_name,
+                "runtime_config": {"parameters": dict(compiled.parameter_values)},
+                "enable_caching": bool(cfg.caching),
+                "pipeline_spec": compiled.spec,
+            },
+        }
+        options.echo(json.dumps(plan, indent=2))
         return
     client = KfpClient(str(host), namespace=cfg.kfp.namespace, timeout=options.timeout)
     run_id = client.create_run(

@@ -1,0 +1,185 @@
+"""`pipeline-sdk submit` end to end: the real configs/pipeline.yaml compiled by compile_pipeline, sent to
+the loopback fakes. In-process ``main([...])`` for the happy paths; the installed console script in a
+subprocess for each class of error, to prove each is one stderr line with no traceback."""
+
+import json
+
+import pytest
+
+from pipeline_sdk.commands.submit import main
+
+PROJECT = "demo-project"
+BUCKET = "demo-pipelines"
+
+
+def vertex_args(fake, *extra):
+    return [
+        f"gcp.project={PROJECT}",
+        f"gcp.pipeline_root=gs://{BUCKET}/runs",
+        f"gcp.api_endpoint={fake.url}",
+        "--poll-interval",
+        "0.01",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def bucket(fake_google):
+    fake_google.buckets[BUCKET] = fake_google.reply(200, {"name": BUCKET})
+
+
+def assert_one_error_line(result, code, start):
+    assert result.code == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"pipeline-sdk submit: error: {start}"), lines[0]
+    return lines[0]
+
+
+def test_submit_and_wait_for_success(fake_google, adc, bucket, capsys):
+    code = main(
+        vertex_args(fake_google, "--wait", "--job-id", "cli-1", "params.epochs=3", "+gcp.labels.team=ml")
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    (create,) = fake_google.sent("POST", r"/v1/projects/demo-project/locations/us-central1/pipelineJobs")
+    body = create.body
+    executors = body["pipelineSpec"]["deploymentSpec"]["executors"]
+    (train,) = [e["container"] for e in executors.values() if e["container"]["command"] == ["trainer"]]
+    assert train["resources"]["accelerator"]["resourceType"] == "NVIDIA_L4"  # configs/pipeline.yaml's default
+    assert body["runtimeConfig"]["parameterValues"]["epochs"] == 3
+    assert body["runtimeConfig"]["gcsOutputDirectory"] == f"gs://{BUCKET}/runs"
+    assert body["labels"]["team"] == "ml"
+    assert body["labels"]["pipeline-sdk"] == "0-1-0"
+    assert out.splitlines() == [
+        "submitted projects/demo-project/locations/us-central1/pipelineJobs/cli-1",
+        "console   https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/runs/cli-1"
+        "?project=demo-project",
+        "pipeline job cli-1: PENDING",
+        "pipeline job cli-1: RUNNING",
+        "pipeline job cli-1: SUCCEEDED",
+    ]
+
+
+def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):
+    assert (
+        main(vertex_args(fake_google, "--dry-run", "train.resources.accelerator_type=NVIDIA_TESLA_T4")) == 0
+    )
+    out, _ = capsys.readouterr()
+    request = json.loads(out)
+    executors = request["body"]["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert "NVIDIA_TESLA_T4" in json.dumps(executors)
+    assert fake_google.requests == []
+
+
+def test_kfp_backend_waits_for_success(fake_kfp, capsys):
+    fake_kfp.states = ["RUNNING", "SUCCEEDED"]
+    code = main(
+        ["backend=kfp", f"kfp.host={fake_kfp.url}", "--wait", "--poll-interval", "0.01", "--job-id", "k"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[2:] == ["run k: RUNNING", "run k: SUCCEEDED"]
+    (create,) = fake_kfp.sent("POST", "/apis/v2beta1/runs")
+    assert create.body["runtime_config"]["parameters"]["epochs"] == 5
+
+
+def test_bad_option_value_is_a_usage_error(capsys):
+    assert main(["--timeout", "0"]) == 2
+    assert capsys.readouterr().err == "pipeline-sdk submit: error: --timeout must be positive, got 0\n"
+
+
+# One real subprocess per class of error: the console script's stderr is one line, no traceback. The runs
+# are started together (module fixture) so their interpreter start-ups overlap.
+
+QUOTA = "aiplatform.googleapis.com/custom_model_training_nvidia_l4_gpus"
+
+
+@pytest.fixture(scope="module")
+def error_runs(cli, new_fake_google):
+    """name -> (Completed, fake): every error-path subprocess, started together, finished."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        fakes = {
+            name: stack.enter_context(new_fake_google())
+            for name in ("credentials", "quota", "preflight", "timeout", "failed")
+        }
+        for name in ("credentials", "quota", "timeout", "failed"):
+            fakes[name].buckets[BUCKET] = fakes[name].reply(200, {"name": BUCKET})
+        fakes["quota"].create_reply = fakes["quota"].error(
+            429, "RESOURCE_EXHAUSTED", f"The following quota metrics exceed quota limits: {QUOTA}"
+        )
+        fakes["timeout"].create_reply = fakes["timeout"].reply(200, {}, delay=60)
+        fakes["failed"].states = ["PIPELINE_STATE_RUNNING", "PIPELINE_STATE_FAILED"]
+        fakes["failed"].job_error = {"code": 9, "message": "The DAG failed because some tasks failed."}
+        processes = {
+            "credentials": cli.start("submit", *vertex_args(fakes["credentials"]), fake=fakes["credentials"]),
+            "quota": cli.start("submit", *vertex_args(fakes["quota"]), fake=fakes["quota"], with_adc=True),
+            "preflight": cli.start(
+                "submit",
+                *vertex_args(fakes["preflight"], "gcp.pipeline_root=s3://bucket/x"),
+                fake=fakes["preflight"],
+                with_adc=True,
+            ),
+            "timeout": cli.start(
+                "submit",
+                *vertex_args(fakes["timeout"], "--timeout", "2"),
+                fake=fakes["timeout"],
+                with_adc=True,
+            ),
+            "failed": cli.start(
+                "submit",
+                *vertex_args(fakes["failed"], "--wait", "--job-id", "f1"),
+                fake=fakes["failed"],
+                with_adc=True,
+            ),
+            "kfp": cli.start("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--timeout", "2"),
+            "usage": cli.start("submit", "--no-such-flag"),
+        }
+        results = {name: cli.result(process) for name, process in processes.items()}
+        yield {name: (result, fakes.get(name)) for name, result in results.items()}
+
+
+def test_cli_missing_credentials(error_runs):
+    result, fake = error_runs["credentials"]
+    line = assert_one_error_line(result, 1, "no usable Google Cloud credentials")
+    assert "gcloud auth application-default login" in line and "GOOGLE_APPLICATION_CREDENTIALS" in line
+    assert fake.requests == []
+
+
+def test_cli_quota_error(error_runs):
+    result, _ = error_runs["quota"]
+    line = assert_one_error_line(result, 1, "Vertex AI refused the request (429 RESOURCE_EXHAUSTED)")
+    assert "quota custom_model_training_nvidia_l4_gpus is exhausted" in line
+
+
+def test_cli_preflight_error(error_runs):
+    result, fake = error_runs["preflight"]
+    assert_one_error_line(result, 1, "gcp.pipeline_root=s3://bucket/x is not a Cloud Storage URI")
+    assert fake.requests == []
+
+
+def test_cli_timeout(error_runs):
+    result, _ = error_runs["timeout"]
+    line = assert_one_error_line(result, 1, "creating the pipeline job: Vertex AI at http://127.0.0.1:")
+    assert line.endswith("did not answer within 2 s (raise --timeout to wait longer)")
+
+
+def test_cli_failed_run(error_runs):
+    result, _ = error_runs["failed"]
+    assert_one_error_line(
+        result, 1, "pipeline job f1 ended FAILED: The DAG failed because some tasks failed."
+    )
+    assert result.stdout.splitlines()[-1] == "pipeline job f1: FAILED"
+
+
+def test_cli_kfp_unreachable(error_runs):
+    result, _ = error_runs["kfp"]
+    assert_one_error_line(result, 1, "cannot reach the KFP API at http://127.0.0.1:9")
+
+
+def test_cli_usage_error(error_runs):
+    result, _ = error_runs["usage"]
+    assert_one_error_line(result, 2, "unrecognized arguments: --no-such-flag")
