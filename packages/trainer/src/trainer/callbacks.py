@@ -1,0 +1,131 @@
+"""Callbacks the trainer always installs: run history (epoch times, validation accuracy), NaN guard and
+plain-text progress lines for non-interactive logs."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.trainer.states import TrainerFn
+
+from trainer.errors import NonFiniteLossError
+
+log = logging.getLogger("trainer")
+
+
+def _sync(trainer: pl.Trainer) -> None:
+    if trainer.strategy.root_device.type == "cuda":
+        torch.cuda.synchronize(trainer.strategy.root_device)
+
+
+class RunHistory(pl.Callback):
+    """Wall seconds of each epoch's training loop (validation excluded) and each epoch's validation accuracy.
+
+    The lists are part of the checkpoint, so a resumed run reports every epoch, not only those it ran.
+    """
+
+    def __init__(self) -> None:
+        self.epoch_times_s: list[float] = []
+        self.val_accuracy: list[float] = []
+        self._elapsed = 0.0
+        self._resumed_at: float | None = None
+
+    def _pause(self, trainer: pl.Trainer) -> None:
+        if self._resumed_at is not None:
+            _sync(trainer)
+            self._elapsed += time.perf_counter() - self._resumed_at
+            self._resumed_at = None
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        _sync(trainer)
+        self._elapsed = 0.0
+        self._resumed_at = time.perf_counter()
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._pause(trainer)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        acc = trainer.callback_metrics.get("val/acc")
+        if acc is not None:
+            self.val_accuracy.append(float(acc))
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.fit_loop.epoch_loop.done:
+            self._resumed_at = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._pause(trainer)
+        self.epoch_times_s.append(round(self._elapsed, 4))
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        return max(self.val_accuracy) if self.val_accuracy else None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch_times_s": list(self.epoch_times_s), "val_accuracy": list(self.val_accuracy)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.epoch_times_s = list(state_dict.get("epoch_times_s", []))
+        self.val_accuracy = list(state_dict.get("val_accuracy", []))
+
+
+class NonFiniteLossGuard(pl.Callback):
+    """Stop training with :class:`NonFiniteLossError` as soon as a training loss is NaN or infinite."""
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"training loss became {float(loss)} at epoch {trainer.current_epoch}, batch {batch_idx}; "
+                "lower model.optimizer.lr or check the input data"
+            )
+
+
+class PlainProgress(pl.Callback):
+    """Periodic one-line progress messages, for logs that are not a terminal (Vertex AI, CI)."""
+
+    def __init__(self, lines_per_epoch: int = 4) -> None:
+        self.lines_per_epoch = max(1, lines_per_epoch)
+        self._epoch_start = 0.0
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        total = trainer.num_training_batches
+        if not trainer.is_global_zero or not isinstance(total, int) or total < 2 * self.lines_per_epoch:
+            return
+        every = total // self.lines_per_epoch
+        if (batch_idx + 1) % every == 0 and batch_idx + 1 < total:
+            loss = trainer.callback_metrics.get("train/loss")
+            loss_text = f" train/loss {float(loss):.4f}" if loss is not None else ""
+            log.info(
+                "epoch %d/%d batch %d/%d%s (%.1f s)",
+                trainer.current_epoch + 1,
+                trainer.max_epochs,
+                batch_idx + 1,
+                total,
+                loss_text,
+                time.perf_counter() - self._epoch_start,
+            )
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        shown = {k: float(v) for k, v in trainer.callback_metrics.items() if k.split("/")[-1] in ("acc", "loss")}
+        metrics = " ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items()))
+        log.info(
+            "epoch %d/%d done in %.1f s: %s",
+            trainer.current_epoch + 1,
+            trainer.max_epochs,
+            time.perf_counter() - self._epoch_start,
+            metrics,
+        )

@@ -1,0 +1,60 @@
+"""The ``trainer`` console script: a Hydra application around :func:`trainer.train`.
+
+Every argument is a Hydra override (``trainer data.data_dir=DIR paths.output_dir=DIR trainer.max_epochs=5``).
+Configuration mistakes print Hydra's one-line message; problems with the input or the environment print
+``trainer: error: ...``; both exit non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from omegaconf import DictConfig, open_dict
+
+from trainer.errors import TrainerError
+
+log = logging.getLogger("trainer")
+
+
+def _job_output_dir(cfg: DictConfig) -> None:
+    """In a multirun, give each job its own artifact directory (the sweep subdirectory)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        with open_dict(cfg):
+            cfg.paths.output_dir = hydra_cfg.runtime.output_dir
+
+
+@hydra.main(config_path="conf", config_name="train", version_base="1.3")
+def _run(cfg: DictConfig) -> float:
+    from trainer.api import train
+
+    _job_output_dir(cfg)
+    try:
+        metrics = train(cfg)
+    except TrainerError as exc:
+        print(f"trainer: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    log.info(
+        "test accuracy %.4f, test loss %.4f, training %.1f s over %d epochs; artifact in %s",
+        metrics["test_accuracy"],
+        metrics["test_loss"],
+        metrics["train_time_s"],
+        metrics["epochs"],
+        cfg.paths.output_dir,
+    )
+    # returned for sweepers that optimise the run's result
+    return float(metrics["test_accuracy"])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Lightning data module that decodes the IDX files once and keeps the whole dataset on the device."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from trainer.augment import augment_batch
+from trainer.batches import TensorBatches
+from trainer.errors import DatasetError
+from trainer.idx import IdxDataset, load_idx_dataset
+
+
+class IdxDataModule(pl.LightningDataModule):
+    """Train/val/test batches from a dataset directory (see :mod:`trainer.idx`).
+
+    ``setup`` loads the files with numpy, moves them to the trainer's device as float32, normalises them
+    with the training split's mean and std, and holds out ``val_size`` training images chosen with
+    ``split_seed`` (independent of the training seed, so the split is the same in every run).
+    """
+
+    def __init__(
+        self,
+        data_dir: str,
+        batch_size: int = 256,
+        eval_batch_size: int = 1024,
+        val_size: int = 5000,
+        split_seed: int = 12345,
+        shuffle_seed: int = 0,
+        augment: dict[str, Any] | None = None,
+        num_classes: int | None = None,
+        image_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1 or eval_batch_size < 1:
+            raise DatasetError(f"data.batch_size must be positive, got {batch_size}")
+        self.data_dir = Path(data_dir)
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.val_size = val_size
+        self.split_seed = split_seed
+        self.shuffle_seed = shuffle_seed
+        self.augment = dict(augment or {})
+        self.expected_num_classes = num_classes
+        self.expected_image_size = image_size
+        self.dataset: IdxDataset | None = None
+        self.mean = 0.0
+        self.std = 1.0
+        self._tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def prepare_data(self) -> None:
+        # fail fast, before DDP processes start, with a message naming what is missing
+        if self.dataset is not None:
+            return
+        dataset = load_idx_dataset(self.data_dir)
+        if self.expected_num_classes is not None and dataset.num_classes != self.expected_num_classes:
+            raise DatasetError(
+                f"data.num_classes={self.expected_num_classes} but {self.data_dir} has {dataset.num_classes} classes"
+            )
+        size = dataset.train_images.shape[-1]
+        if self.expected_image_size is not None and size != self.expected_image_size:
+            raise DatasetError(f"data.image_size={self.expected_image_size} but {self.data_dir} has {size}-pixel images")
+        self.dataset = dataset
+
+    @property
+    def class_names(self) -> list[str]:
+        self.prepare_data()
+        assert self.dataset is not None
+        return self.dataset.class_names
+
+    def _device(self) -> torch.device:
+        if self.trainer is not None:
+            return self.trainer.strategy.root_device
+        return torch.device("cpu")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self._tensors:
+            return
+        self.prepare_data()
+        ds = self.dataset
+        assert ds is not None
+        if not 0 <= self.val_size < len(ds.train_labels):
+            raise DatasetError(
+                f"data.val_size={self.val_size} must be at least 0 and below the "
+                f"{len(ds.train_labels)} training images"
+            )
+        device = self._device()
+        train_x = torch.from_numpy(ds.train_images).to(device).unsqueeze(1).float().div_(255)
+        test_x = torch.from_numpy(ds.test_images).to(device).unsqueeze(1).float().div_(255)
+        train_y = torch.from_numpy(ds.train_labels).to(device)
+        test_y = torch.from_numpy(ds.test_labels).to(device)
+        order = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.split_seed))
+        val_idx, fit_idx = order[: self.val_size].to(device), order[self.val_size :].to(device)
+        fit_x = train_x[fit_idx]
+        self.mean = float(fit_x.mean())
+        self.std = float(fit_x.std()) or 1.0
+        normalise = partial(_normalise, mean=self.mean, std=self.std)
+        self._tensors = {
+            "train": (normalise(fit_x), train_y[fit_idx]),
+            "val": (normalise(train_x[val_idx]), train_y[val_idx]),
+            "test": (normalise(test_x), test_y),
+        }
+
+    def _rank_world(self) -> tuple[int, int]:
+        if self.trainer is None:
+            return 0, 1
+        return self.trainer.global_rank, self.trainer.world_size
+
+    def _epoch(self) -> int:
+        return self.trainer.current_epoch if self.trainer is not None else 0
+
+    def _transform(self) -> Any:
+        max_shift = int(self.augment.get("max_shift", 0) or 0)
+        hflip = bool(self.augment.get("hflip", False))
+        if not self.augment.get("enabled", False) or (max_shift == 0 and not hflip):
+            return None
+        fill = (0.0 - self.mean) / self.std  # a blank pixel after normalisation
+        return partial(augment_batch, max_shift=max_shift, hflip=hflip, fill=fill)
+
+    def train_dataloader(self) -> TensorBatches:
+        images, labels = self._tensors["train"]
+        rank, world = self._rank_world()
+        if len(labels) // world < self.batch_size:
+            raise DatasetError(
+                f"data.batch_size={self.batch_size} is larger than the {len(labels) // world} training "
+                "images per device"
+            )
+        return TensorBatches(
+            images,
+            labels,
+            self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            seed=self.shuffle_seed,
+            epoch_fn=self._epoch,
+            rank=rank,
+            world_size=world,
+            transform=self._transform(),
+        )
+
+    def _eval(self, split: str) -> TensorBatches:
+        images, labels = self._tensors[split]
+        rank, world = self._rank_world()
+        return TensorBatches(images, labels, self.eval_batch_size, rank=rank, world_size=world)
+
+    def val_dataloader(self) -> TensorBatches | list[Any]:
+        return self._eval("val") if self.val_size > 0 else []
+
+    def test_dataloader(self) -> TensorBatches:
+        return self._eval("test")
+
+
+def _normalise(images: torch.Tensor, *, mean: float, std: float) -> torch.Tensor:
+    return images.sub_(mean).div_(std)

@@ -1,0 +1,130 @@
+"""The LightningModule: loss, metrics, optimiser and schedule around any classification network."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
+
+from trainer.errors import TrainerError
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[..., Any]
+
+
+class ClassifierModule(pl.LightningModule):
+    """Cross-entropy classifier with accuracy, loss and (on test) confusion-matrix metrics.
+
+    ``optimizer`` and ``scheduler`` are factories (Hydra ``_partial_: true``). A scheduler whose signature
+    takes ``total_steps`` (OneCycleLR) receives the run's optimiser-step count and is stepped every batch;
+    others are stepped once per epoch. Nothing but tensors and plain values goes into checkpoints, so they
+    load with ``torch.load(weights_only=True)``.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None = None,
+        num_classes: int = 10,
+        label_smoothing: float = 0.0,
+        compile: bool = False,
+        channels_last: bool = True,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+        self.compile_net = compile
+        self.channels_last = channels_last
+        self._forward: Callable[[torch.Tensor], torch.Tensor] = net
+        for split in ("train", "val", "test"):
+            setattr(self, f"{split}_acc", MulticlassAccuracy(num_classes, average="micro"))
+            setattr(self, f"{split}_loss", MeanMetric())
+        self.test_confusion = MulticlassConfusionMatrix(num_classes)
+
+    def setup(self, stage: str) -> None:
+        if self.device.type == "cuda" and self.channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        if self.compile_net and self._forward is self.net:
+            # kept outside the module tree so state_dict keys stay those of the plain network
+            self.__dict__["_forward"] = torch.compile(self.net)
+
+    def on_train_start(self) -> None:
+        total = int(self.trainer.estimated_stepping_batches)
+        for config in self.trainer.lr_scheduler_configs:
+            planned = getattr(config.scheduler, "total_steps", None)
+            if planned is not None and planned != total:
+                raise TrainerError(
+                    f"the checkpoint's learning-rate schedule was planned for {planned} steps but this run has "
+                    f"{total}; resume with the original trainer.max_epochs and data.batch_size, or pass resume=false"
+                )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda" and self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self._forward(x)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], split: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if split == "train" else 0.0)
+        preds = logits.argmax(dim=1)
+        acc: MulticlassAccuracy = getattr(self, f"{split}_acc")
+        mean_loss: MeanMetric = getattr(self, f"{split}_loss")
+        acc.update(preds, y)
+        mean_loss.update(loss.detach(), weight=len(y))
+        if split == "test":
+            self.test_confusion.update(preds, y)
+        return loss
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=False)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train/acc", self.train_acc.compute(), prog_bar=True)
+        self.log("train/loss_epoch", self.train_loss.compute())
+        self.train_acc.reset()
+        self.train_loss.reset()
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val/acc", self.val_acc.compute(), prog_bar=True)
+        self.log("val/loss", self.val_loss.compute(), prog_bar=True)
+        self.val_acc.reset()
+        self.val_loss.reset()
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self.log("test/acc", self.test_acc.compute())
+        self.log("test/loss", self.test_loss.compute())
+
+    def confusion_matrix(self) -> list[list[int]]:
+        """The test confusion matrix (rows: true class, columns: predicted class), summed over ranks."""
+        return self.test_confusion.compute().long().tolist()
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        if "total_steps" in inspect.signature(self.scheduler_factory).parameters:
+            total = int(self.trainer.estimated_stepping_batches)
+            scheduler = self.scheduler_factory(optimizer=optimizer, total_steps=total)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}

@@ -1,0 +1,124 @@
+"""Shared fixtures: tiny datasets written in the real IDX format, and a runner for the console script."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TRAINER = str(Path(sys.executable).with_name("trainer"))
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+CLASS_NAMES = ["circle", "square", "cross"]
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array in the IDX format (magic 0x0000 08 ndim, big-endian dimensions)."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def _patterns(labels: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Noisy images whose class is learnable: a bright block at a class-specific position."""
+    images = rng.integers(0, 60, size=(len(labels), size, size))
+    step = size // 3
+    for i, label in enumerate(labels):
+        images[i, step * label : step * (label + 1), 2 : size - 2] += 180
+    return images.clip(0, 255).astype(np.uint8)
+
+
+def write_dataset(
+    root: Path, *, train: int = 600, test: int = 150, size: int = 12, gz: bool = True, manifest: bool = True
+) -> Path:
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True, exist_ok=True)
+    splits = {"train": train, "t10k": test}
+    for split, count in splits.items():
+        labels = rng.integers(0, len(CLASS_NAMES), size=count).astype(np.uint8)
+        for kind, data in (("images-idx3", _patterns(labels, rng, size)), ("labels-idx1", labels)):
+            name = f"{split}-{kind}-ubyte"
+            raw = idx_bytes(data)
+            if gz:
+                (root / f"{name}.gz").write_bytes(gzip.compress(raw, mtime=0))
+            else:
+                (root / name).write_bytes(raw)
+    if manifest:
+        files = {p.name: {"sha256": "0" * 64, "bytes": p.stat().st_size} for p in sorted(root.iterdir())}
+        (root / "manifest.json").write_text(
+            json.dumps(
+                {
+                    "format": "idx-dataset/v1",
+                    "dataset": "tiny",
+                    "num_classes": len(CLASS_NAMES),
+                    "class_names": CLASS_NAMES,
+                    "files": files,
+                    "producer": {"name": "tests", "version": "0"},
+                }
+            )
+        )
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("tiny") / "data")
+
+
+@pytest.fixture
+def make_data(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str = "data", **kwargs: object) -> Path:
+        return write_dataset(tmp_path / name, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+# Small, fast settings for unit runs on the tiny dataset.
+FAST = [
+    "data.batch_size=32",
+    "data.eval_batch_size=64",
+    "data.val_size=100",
+    "model.net.channels=[8,16]",
+    "model.net.hidden=16",
+    "logger=none",
+    "progress=none",
+]
+
+
+@pytest.fixture
+def fast_overrides(tiny_data: Path, tmp_path: Path) -> list[str]:
+    return [f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'model'}", *FAST]
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+        return subprocess.run(
+            [TRAINER, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    return run
+
+
+@pytest.fixture
+def fashion_mnist() -> Path:
+    if not all((FASHION_MNIST / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")):
+        pytest.skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+    return FASHION_MNIST
+
+
+@pytest.fixture
+def copy_tree() -> Callable[[Path, Path], Path]:
+    def copy(src: Path, dst: Path) -> Path:
+        shutil.copytree(src, dst)
+        return dst
+
+    return copy

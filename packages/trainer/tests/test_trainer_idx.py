@@ -1,0 +1,100 @@
+"""Reading dataset directories: real IDX encoding, gz or plain, manifest handling, precise errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer import DatasetError, load_idx_dataset
+from trainer.idx import read_idx
+
+
+def test_reads_gz_directory_with_manifest(tiny_data: Path) -> None:
+    ds = load_idx_dataset(tiny_data)
+    assert ds.train_images.shape == (600, 12, 12) and ds.train_images.dtype == np.uint8
+    assert ds.test_labels.shape == (150,) and ds.test_labels.dtype == np.int64
+    assert ds.class_names == ["circle", "square", "cross"]
+    assert ds.manifest is not None and ds.manifest["dataset"] == "tiny"
+
+
+def test_plain_files_without_manifest_use_digit_names(make_data) -> None:
+    ds = load_idx_dataset(make_data(gz=False, manifest=False))
+    assert ds.num_classes == 3
+    assert ds.class_names == ["0", "1", "2"]
+    assert ds.manifest is None
+
+
+def test_missing_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"dataset directory .*nope does not exist"):
+        load_idx_dataset(tmp_path / "nope")
+
+
+def test_missing_files_are_listed(make_data) -> None:
+    root = make_data()
+    (root / "t10k-labels-idx1-ubyte.gz").unlink()
+    (root / "train-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DatasetError) as err:
+        load_idx_dataset(root)
+    assert "missing train-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz" in str(err.value)
+
+
+def test_wrong_magic(make_data) -> None:
+    root = make_data()
+    # swap images and labels: each has the other's magic number
+    images, labels = root / "train-images-idx3-ubyte.gz", root / "train-labels-idx1-ubyte.gz"
+    a, b = images.read_bytes(), labels.read_bytes()
+    images.write_bytes(b)
+    labels.write_bytes(a)
+    with pytest.raises(DatasetError, match="magic number 2049, expected 2051"):
+        load_idx_dataset(root)
+
+
+def test_truncated_file(make_data) -> None:
+    root = make_data()
+    path = root / "t10k-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[:-10]))
+    with pytest.raises(DatasetError, match="truncated"):
+        load_idx_dataset(root)
+
+
+def test_not_gzip(make_data) -> None:
+    root = make_data()
+    (root / "train-labels-idx1-ubyte.gz").write_bytes(b"this is not gzip data")
+    with pytest.raises(DatasetError, match=r"cannot read .*train-labels-idx1-ubyte.gz"):
+        load_idx_dataset(root)
+
+
+def test_count_mismatch(make_data, tmp_path: Path) -> None:
+    root = make_data()
+    other = make_data("other", train=500)
+    (root / "train-labels-idx1-ubyte.gz").write_bytes((other / "train-labels-idx1-ubyte.gz").read_bytes())
+    with pytest.raises(DatasetError, match="train split has 600 images and 500 labels"):
+        load_idx_dataset(root)
+
+
+def test_malformed_manifest(make_data) -> None:
+    root = make_data()
+    (root / "manifest.json").write_text("{not json")
+    with pytest.raises(DatasetError, match="manifest.json is not valid JSON"):
+        load_idx_dataset(root)
+
+
+def test_manifest_with_too_few_classes(make_data) -> None:
+    root = make_data()
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["class_names"] = ["a", "b"]
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="label 2 found but the manifest declares 2 classes"):
+        load_idx_dataset(root)
+
+
+def test_read_idx_header_dims(tmp_path: Path) -> None:
+    data = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / "x-idx3-ubyte"
+    path.write_bytes(b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in data.shape) + data.tobytes())
+    np.testing.assert_array_equal(read_idx(path, 2051), data)
