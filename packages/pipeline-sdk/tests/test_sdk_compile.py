@@ -174,6 +174,12 @@ def test_bad_config_values_fail_cleanly(
     assert not list(tmp_path.iterdir())  # no temp file left behind
 
 
+def test_unwritable_output_is_a_clear_error(sdk: Callable, clean_error: Callable, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    clean_error(sdk("compile", "-o", str(blocker / "p.yaml")), f"cannot write {blocker / 'p.yaml'}")
+
+
 def test_component_of_an_uninstalled_package_is_refused(
     sdk: Callable, clean_error: Callable, component: Callable, tmp_path: Path
 ) -> None:

@@ -157,6 +157,14 @@ def test_config_errors_leave_no_run_directory(sdk: Callable, clean_error: Callab
     assert not runs.exists() or not any(runs.iterdir())
 
 
+def test_an_unusable_local_root_is_a_clear_error(
+    sdk: Callable, clean_error: Callable, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    clean_error(sdk("run", f"local.root={blocker}"), "cannot create run directory")
+
+
 def test_an_existing_run_name_is_refused(sdk: Callable, clean_error: Callable, runs: Path) -> None:
     (runs / "taken").mkdir(parents=True)
     clean_error(sdk("run", f"local.root={runs}", "--run-name", "taken"), "run directory", "already exists")

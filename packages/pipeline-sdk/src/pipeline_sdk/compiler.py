@@ -58,9 +58,12 @@ def compile_pipeline(cfg: DictConfig, output: Path) -> CompiledPipeline:
     pipeline = _pipeline(cfg, components, wired)
 
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     suffix = ".json" if output.suffix == ".json" else ".yaml"
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=suffix, dir=output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=suffix, dir=output.parent)
+    except OSError as e:
+        raise CompileError(f"cannot write {output}: {e.strerror or e}") from None
     os.close(fd)
     try:
         try:
@@ -68,7 +71,10 @@ def compile_pipeline(cfg: DictConfig, output: Path) -> CompiledPipeline:
         except (ValueError, TypeError) as e:
             raise CompileError(f"kfp cannot compile the pipeline: {e}") from None
         spec = _load_spec(Path(tmp))
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as e:
+            raise CompileError(f"cannot write {output}: {e.strerror or e}") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     images = {c.package or c.key: c.image for c in components.values()}

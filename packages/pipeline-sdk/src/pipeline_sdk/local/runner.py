@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
 from pipeline_sdk.config import resolve_path
-from pipeline_sdk.errors import LocalRunError, SdkError
+from pipeline_sdk.errors import LocalRunError
 from pipeline_sdk.local.record import CANCELLED, FAILED, SUCCEEDED, RunRecord, TaskRecord
 from pipeline_sdk.local.task import collect_outputs, prepare_task, run_task
 
@@ -57,11 +57,14 @@ def run_locally(
     run_dir = root / name
     if run_dir.exists():
         raise LocalRunError(f"run directory {run_dir} already exists; choose another --run-name")
-    run_dir.mkdir(parents=True)
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as e:
+        raise LocalRunError(f"cannot create run directory {run_dir}: {e.strerror or e}") from None
     try:
         compiled = compile_pipeline(cfg, run_dir / "pipeline.yaml")
-    except SdkError:
-        shutil.rmtree(run_dir)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
         raise
     for warning in compiled.warnings:
         progress(f"warning: {warning}")
