@@ -152,7 +152,25 @@ class FakeGoogle(FakeServer):
         self.token_reply: Reply | None = None
         self.buckets: dict[str, Reply] = {}
         self.manifests: set[str] = set()
+        self.contexts: dict[str, dict[str, Any]] = {}
+        self.context_children: dict[str, list[str]] = {}
         self.route("POST", r"/token", self._token)
+        self.route(
+            "GET",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)",
+            self._get_context,
+        )
+        self.route(
+            "POST",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default)/contexts",
+            self._create_context,
+        )
+        self.route(
+            "POST",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)"
+            r":addContextChildren",
+            self._add_children,
+        )
         self.route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/pipelineJobs", self._create)
         self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/]+)", self._get)
         self.route("GET", r"/storage/v1/b/([^/]+)", self._bucket)
@@ -214,9 +232,35 @@ class FakeGoogle(FakeServer):
         state = self.states[min(entry["polls"], len(self.states) - 1)]
         entry["polls"] += 1
         job = {**entry["job"], "state": state}
+        if state != "PIPELINE_STATE_PENDING":  # Vertex creates the run's metadata context once it starts
+            store = match[1].split("/pipelineJobs/")[0] + "/metadataStores/default"
+            job["jobDetail"] = {
+                "pipelineRunContext": {
+                    "name": f"{store}/contexts/{match[1].rsplit('/', 1)[1]}",
+                    "schemaTitle": "system.PipelineRun",
+                }
+            }
         if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and self.job_error:
             job["error"] = self.job_error
         return Reply(200, job)
+
+    def _get_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if match[1] in self.contexts:
+            return Reply(200, self.contexts[match[1]])
+        return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
+
+    def _create_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        name = f"{match[1]}/contexts/{rec.query['contextId'][0]}"
+        self.contexts[name] = {**rec.body, "name": name}
+        return Reply(200, self.contexts[name])
+
+    def _add_children(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if match[1] not in self.contexts:
+            return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
+        self.context_children.setdefault(match[1], []).extend(rec.body["childContexts"])
+        return Reply(200, {})
 
     def _bucket(self, match: re.Match[str], rec: Recorded) -> Reply:
         reply = self.buckets.get(match[1])

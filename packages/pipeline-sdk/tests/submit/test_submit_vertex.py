@@ -375,3 +375,49 @@ def test_check_images_names_every_missing_image(fake_google, adc, compiled_with_
         f"not in the registry: trainer ({compiled_with_local_registry.images['trainer']});"
     )
     assert not fake_google.sent("POST", CREATE_PATH)
+
+
+STORE = f"projects/{PROJECT}/locations/{REGION}/metadataStores/default"
+
+
+def test_experiment_is_created_and_the_run_added_to_it(fake_google, adc, compiled, bucket):
+    out = Output()
+    submit_to_vertex(config(fake_google, "gcp.experiment=fmnist-cnn"), compiled, out.options(job_id="e1"))
+    (created,) = fake_google.sent("POST", rf"/v1/{STORE}/contexts")
+    assert created.query["contextId"] == ["fmnist-cnn"]
+    assert created.body["schemaTitle"] == "system.Experiment"
+    assert created.body["metadata"] == {"experiment_deleted": False}
+    # The experiment exists before the job is created; the run is linked once Vertex made its context.
+    order = [r.path for r in fake_google.requests if r.method == "POST" and r.path != "/token"]
+    assert order[:2] == [f"/v1/{STORE}/contexts", CREATE_PATH]
+    assert fake_google.context_children == {f"{STORE}/contexts/fmnist-cnn": [f"{STORE}/contexts/e1"]}
+    assert out.out[-1] == (
+        "experiment https://console.cloud.google.com/vertex-ai/experiments/locations/us-central1/experiments/"
+        "fmnist-cnn?project=demo-project"
+    )
+    assert out.err == ["waiting for Vertex AI to start the job, to add it to experiment fmnist-cnn"]
+
+
+def test_existing_experiment_is_reused(fake_google, adc, compiled, bucket):
+    fake_google.contexts[f"{STORE}/contexts/fmnist-cnn"] = {"name": f"{STORE}/contexts/fmnist-cnn"}
+    submit_to_vertex(
+        config(fake_google, "gcp.experiment=fmnist-cnn"), compiled, Output().options(job_id="e2")
+    )
+    assert not fake_google.sent("POST", rf"/v1/{STORE}/contexts")
+    assert fake_google.context_children[f"{STORE}/contexts/fmnist-cnn"] == [f"{STORE}/contexts/e2"]
+
+
+def test_experiment_link_wait_is_bounded(fake_google, adc, compiled, bucket):
+    fake_google.states = ["PIPELINE_STATE_PENDING"]
+    with pytest.raises(DeadlineExceeded, match=r"^the job has no run context after 0.2 s \(PENDING\)"):
+        submit_to_vertex(
+            config(fake_google, "gcp.experiment=fmnist-cnn"), compiled, Output().options(wait_timeout=0.2)
+        )
+
+
+def test_experiment_name_is_checked_before_anything_is_sent(fake_google, adc, compiled):
+    with pytest.raises(
+        PreflightError, match=r"gcp\.experiment=Fashion_MNIST is not a Vertex AI experiment name"
+    ):
+        submit_to_vertex(config(fake_google, "gcp.experiment=Fashion_MNIST"), compiled, Output().options())
+    assert fake_google.requests == []

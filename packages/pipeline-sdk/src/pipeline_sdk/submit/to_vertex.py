@@ -7,12 +7,23 @@ from omegaconf import DictConfig, OmegaConf
 from pipeline_sdk.submit.bucket import check_bucket
 from pipeline_sdk.submit.credentials import load_credentials
 from pipeline_sdk.submit.errors import PreflightError
+from pipeline_sdk.submit.experiment import ExperimentLinker, check_experiment_name, wait_for_run_context
 from pipeline_sdk.submit.images import check_images
 from pipeline_sdk.submit.labels import build_labels, package_versions
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
 from pipeline_sdk.submit.polling import wait_for_run
 from pipeline_sdk.submit.preflight import bucket_of, check_accelerators, check_region
 from pipeline_sdk.submit.vertex import VertexClient, VertexSettings, build_request, console_url
+
+#: How long submit waits, without --wait-timeout, for a new job's run context to link it to gcp.experiment.
+RUN_CONTEXT_WAIT_S = 600.0
+
+
+def experiment_url(project: str, region: str, experiment: str) -> str:
+    return (
+        f"https://console.cloud.google.com/vertex-ai/experiments/locations/{region}/experiments/"
+        f"{experiment}?project={project}"
+    )
 
 
 def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
@@ -21,6 +32,7 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions
     region = check_region(gcp.region)
     bucket = bucket_of(gcp.pipeline_root)
     check_accelerators(compiled.spec)
+    experiment = check_experiment_name(gcp.experiment) if gcp.experiment else None
     user_labels = OmegaConf.to_container(gcp.labels) if gcp.labels is not None else {}
     labels = build_labels(user_labels, package_versions(compiled.images))
 
@@ -52,17 +64,32 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions
     request = build_request(compiled.path, settings, credentials)
     if options.dry_run:
         options.echo(request.to_json())
+        if experiment:
+            options.note(f"submit would also get or create experiment {experiment} and add the run to it")
         return
 
     if options.check_images:
         check_images(compiled.images, credentials=credentials, timeout=options.timeout, note=options.note)
     if not options.skip_bucket_check:
         check_bucket(bucket, project=project, region=region, credentials=credentials, timeout=options.timeout)
+    linker = experiment_context = None
+    if experiment:
+        linker = ExperimentLinker(request.endpoint, credentials, project, region, options.timeout)
+        experiment_context = linker.ensure(experiment)
     client = VertexClient(request.endpoint, credentials, project, region, options.timeout)
     job = client.create(request)
     name = job["name"]
     options.echo(f"submitted {name}")
     options.echo(f"console   {console_url(name)}")
+    if linker and experiment_context:
+        options.note(f"waiting for Vertex AI to start the job, to add it to experiment {experiment}")
+        run_context = wait_for_run_context(
+            lambda: client.get(name),
+            interval=options.poll_interval,
+            max_wait=options.wait_timeout or RUN_CONTEXT_WAIT_S,
+        )
+        linker.link(experiment_context, run_context)
+        options.echo(f"experiment {experiment_url(project, region, str(experiment))}")
     if options.wait:
         wait_for_run(
             lambda: client.status(name),

@@ -119,6 +119,44 @@ def run_status(job: dict[str, Any]) -> RunStatus:
     return RunStatus(state, state in _TERMINAL, state in _SUCCEEDED, message or None)
 
 
+def call_google(
+    what: str,
+    method: Any,
+    *,
+    endpoint: str,
+    project: str,
+    region: str,
+    timeout: float,
+    missing_ok: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Call a GAPIC ``method`` bounded by ``timeout`` s, mapping every failure to one SubmitError line
+    (with ``missing_ok``, a 404 returns ``None`` instead)."""
+    import requests
+    from google.api_core import exceptions as api_exceptions
+
+    try:
+        # retry=None: a create is not idempotent, and a wait must not hide behind silent retries.
+        return method(**kwargs, timeout=timeout, retry=None)
+    except api_exceptions.NotFound as e:
+        if missing_ok:
+            return None
+        raise BackendApiError(
+            describe(failure_from_google(e), service="Vertex AI", project=project, region=region)
+        ) from None
+    except api_exceptions.GoogleAPICallError as e:
+        failure = failure_from_google(e)
+        raise BackendApiError(
+            describe(failure, service="Vertex AI", project=project, region=region)
+        ) from None
+    except requests.exceptions.Timeout:
+        raise DeadlineExceeded(
+            f"{what}: Vertex AI at {endpoint} did not answer within {timeout:g} s (raise --timeout to wait longer)"
+        ) from None
+    except requests.exceptions.RequestException as e:
+        raise BackendApiError(f"{what}: cannot reach Vertex AI at {endpoint}: {one_line(e)}") from None
+
+
 class VertexClient:
     """aiplatform's v1 ``PipelineServiceClient`` over REST; every call bounded by ``timeout`` seconds."""
 
@@ -131,27 +169,17 @@ class VertexClient:
         )
 
     def _call(self, what: str, method: Any, **kwargs: Any) -> dict[str, Any]:
-        import requests
-        from google.api_core import exceptions as api_exceptions
         from google.cloud.aiplatform_v1.types import PipelineJob
 
-        try:
-            # retry=None: a create is not idempotent, and a wait must not hide behind silent retries.
-            response = method(**kwargs, timeout=self.timeout, retry=None)
-        except api_exceptions.GoogleAPICallError as e:
-            failure = failure_from_google(e)
-            raise BackendApiError(
-                describe(failure, service="Vertex AI", project=self.project, region=self.region)
-            ) from None
-        except requests.exceptions.Timeout:
-            raise DeadlineExceeded(
-                f"{what}: Vertex AI at {self.endpoint} did not answer within {self.timeout:g} s "
-                "(raise --timeout to wait longer)"
-            ) from None
-        except requests.exceptions.RequestException as e:
-            raise BackendApiError(
-                f"{what}: cannot reach Vertex AI at {self.endpoint}: {one_line(e)}"
-            ) from None
+        response = call_google(
+            what,
+            method,
+            endpoint=self.endpoint,
+            project=self.project,
+            region=self.region,
+            timeout=self.timeout,
+            **kwargs,
+        )
         return json.loads(PipelineJob.to_json(response, use_integers_for_enums=False))
 
     def create(self, request: VertexRequest) -> dict[str, Any]:
@@ -167,6 +195,10 @@ class VertexClient:
             pipeline_job_id=request.job_id,
         )
 
+    def get(self, name: str) -> dict[str, Any]:
+        """The PipelineJob resource (JSON) as it is now."""
+        return self._call("polling the pipeline job", self._client.get_pipeline_job, name=name)
+
     def status(self, name: str) -> RunStatus:
         """Fetch the job's current state."""
-        return run_status(self._call("polling the pipeline job", self._client.get_pipeline_job, name=name))
+        return run_status(self.get(name))
