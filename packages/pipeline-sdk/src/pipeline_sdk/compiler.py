@@ -20,8 +20,6 @@ from pipeline_sdk.components import LoadedComponent, component_paths, lint_compo
 from pipeline_sdk.errors import CompileError, ConfigError
 from pipeline_sdk.params import parameter_uses, wire_values
 
-REQUIRED_COMPONENTS = ("data_prepare", "train")
-
 
 @dataclass(frozen=True)
 class CompiledPipeline:
@@ -45,9 +43,6 @@ def compile_pipeline(cfg: DictConfig, output: Path) -> CompiledPipeline:
     from kfp.compiler import Compiler
 
     paths = component_paths(cfg)
-    missing = [key for key in REQUIRED_COMPONENTS if key not in paths]
-    if missing:
-        raise ConfigError(f"components: missing {', '.join(missing)}")
     warnings = lint_components(list(paths.values()))
     components = load_components(cfg, paths)
     _validate_resources(cfg)
