@@ -67,10 +67,14 @@ class FakeServer:
                 if reply.delay and fake.closing.wait(reply.delay):
                     self.close_connection = True  # the test is over: drop the request, answer nothing
                     return
-                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                if isinstance(reply.body, str):
+                    payload, content = reply.body.encode(), "text/plain"
+                else:
+                    payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                    content = "application/json"
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     if self.command != "HEAD":
@@ -153,8 +157,11 @@ class FakeGoogle(FakeServer):
         self.buckets: dict[str, Reply] = {}
         self.manifests: set[str] = set()
         self.contexts: dict[str, dict[str, Any]] = {}
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.upload_reply: Reply | None = None
         self.context_children: dict[str, list[str]] = {}
         self.route("POST", r"/token", self._token)
+        self.route("POST", r"/kfp/([^/]+)/([^/]+)", self._upload_template)
         self.route(
             "GET",
             r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)",
@@ -243,6 +250,32 @@ class FakeGoogle(FakeServer):
         if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and self.job_error:
             job["error"] = self.job_error
         return Reply(200, job)
+
+    def _upload_template(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """Artifact Registry's KFP upload: multipart ``content`` (+ ``tags``), answers ``NAME/sha256:...``."""
+        import hashlib
+        from email.parser import BytesParser
+
+        import yaml
+
+        if not self.authorized(rec):
+            return Reply(401, "Request is missing required authentication credential.")
+        if self.upload_reply is not None:
+            return self.upload_reply
+        message = BytesParser().parsebytes(
+            f"Content-Type: {rec.headers['content-type']}\r\n\r\n".encode() + rec.body
+        )
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.get_payload()
+        }
+        name = yaml.safe_load(fields["content"])["pipelineInfo"]["name"]
+        version = "sha256:" + hashlib.sha256(fields["content"]).hexdigest()
+        self.templates[f"{name}/{version}"] = {
+            "tags": fields.get("tags", b"").decode().split(","),
+            "content": fields["content"],
+        }
+        return Reply(200, f"{name}/{version}")
 
     def _get_context(self, match: re.Match[str], rec: Recorded) -> Reply:
         if not self.authorized(rec):

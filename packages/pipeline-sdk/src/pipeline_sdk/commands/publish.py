@@ -1,0 +1,63 @@
+"""``pipeline-sdk publish --host URL [--tag TAG]... [OVERRIDES...]``: compile, then upload the template to
+a KFP template registry (Artifact Registry) tagged with the pipeline version, so runs can be created
+from the Vertex AI console ("Create run" from a template) or with ``template_path=URL/NAME/TAG``."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from pipeline_sdk.submit.boundary import ArgumentParser, quiet_libraries, run_command
+
+
+def _parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="pipeline-sdk publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra override of configs/pipeline.yaml")
+    p.add_argument(
+        "--host",
+        required=True,
+        help="template registry, e.g. https://us-central1-kfp.pkg.dev/PROJECT/REPOSITORY",
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=None,
+        help="tag to attach (repeatable; default: v<pipeline-sdk version> and latest)",
+    )
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="limit for each network wait")
+    p.add_argument("--config-dir", type=Path, default=None, help="directory holding pipeline.yaml")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the client libraries' logs")
+    return p
+
+
+def _publish(argv: list[str]) -> None:
+    from pipeline_sdk.__about__ import __version__
+    from pipeline_sdk.compiler import compile_pipeline
+    from pipeline_sdk.config import load_config
+    from pipeline_sdk.errors import UsageError
+    from pipeline_sdk.submit.credentials import load_credentials
+    from pipeline_sdk.submit.publish import check_host, publish_template, version_tag
+
+    args = _parser().parse_intermixed_args(argv)
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
+    quiet_libraries(args.verbose)
+    host = check_host(args.host)
+    tags = args.tag or [version_tag(__version__), "latest"]
+    cfg = load_config(args.overrides, args.config_dir)
+    credentials = load_credentials(args.timeout).credentials
+    with tempfile.TemporaryDirectory(prefix="pipeline-sdk-publish-") as tmp:
+        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml")
+        name, version = publish_template(
+            compiled.path, host=host, tags=tags, credentials=credentials, timeout=args.timeout
+        )
+    print(f"published {name} {version} tags {', '.join(tags)}")
+    print(f"template  {host}/{name}/{tags[0]}")
+
+
+def main(argv: list[str]) -> int:
+    """Entry point used by ``pipeline-sdk publish``; returns the exit code."""
+    return run_command("publish", lambda: _publish(list(argv)))
