@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline_sdk.images.builders import Builder, BuildSpec
 from pipeline_sdk.images.components import ComponentPackage
 from pipeline_sdk.images.errors import ImageBuildError
-from pipeline_sdk.images.lock import ImageLock, LockedImage, load_lock
+from pipeline_sdk.images.lock import ImageLock, LockedImage
 from pipeline_sdk.images.reference import image_tag
 from pipeline_sdk.images.registry import remote_config_digest
 
@@ -78,7 +78,12 @@ def _build_one(
     repository, tag = spec.tag.rsplit(":", 1)
     id_file = work / f"{component.name}.id"
     _run(builder.build_command(spec, id_file), f"building {spec.tag} with {builder.name}")
-    image_id = builder.image_id(id_file)
+    try:
+        image_id = builder.image_id(id_file)
+    except (OSError, ValueError, KeyError) as e:
+        raise ImageBuildError(
+            f"{builder.name} built {spec.tag} but left no image ID in {id_file.name}: {e}"
+        ) from None
     if not options.push:
         return LockedImage(repository, tag, image_id=image_id)
     if not options.force:
@@ -91,8 +96,11 @@ def _build_one(
             )
     digest_file = work / f"{component.name}.digest"
     output = _run(builder.push_command(spec.tag, digest_file), f"pushing {spec.tag}", capture=True)
-    return LockedImage(repository, tag, digest=builder.pushed_digest(digest_file, output), pushed=True,
-                       image_id=image_id)  # fmt: skip
+    try:
+        digest = builder.pushed_digest(digest_file, output)
+    except OSError as e:
+        raise ImageBuildError(f"{builder.name} pushed {spec.tag} but left no digest: {e}") from None
+    return LockedImage(repository, tag, digest=digest, pushed=True, image_id=image_id)
 
 
 def _merge(previous: LockedImage | None, built: LockedImage) -> LockedImage:
@@ -109,18 +117,24 @@ def _merge(previous: LockedImage | None, built: LockedImage) -> LockedImage:
 
 
 def build_images(
-    builder: Builder, components: list[ComponentPackage], options: BuildOptions, lock_path: Path
+    builder: Builder,
+    components: list[ComponentPackage],
+    options: BuildOptions,
+    lock: ImageLock,
+    lock_path: Path,
 ) -> ImageLock:
-    """Build every component in order, updating the lock at ``lock_path`` after each one.
+    """Build every component in order, recording each in ``lock`` and saving it to ``lock_path``.
 
     The lock is rewritten atomically after each image, so images built before a failure stay recorded.
     """
-    lock = load_lock(lock_path)
     with tempfile.TemporaryDirectory(prefix="build-images-") as tmp:
         for component in components:
             built = _build_one(builder, component, options, Path(tmp))
             lock.images[component.name] = _merge(lock.images.get(component.name), built)
-            lock.save(lock_path)
+            try:
+                lock.save(lock_path)
+            except OSError as e:
+                raise ImageBuildError(f"cannot write the image lock {lock_path}: {e}") from None
             entry = lock.images[component.name]
             print(f"{component.name}: {entry.pinned if entry.pushed else entry.tagged} ({entry.image_id})")
     return lock

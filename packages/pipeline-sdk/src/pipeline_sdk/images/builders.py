@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,22 +47,24 @@ def _build_options(spec: BuildSpec) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Builder:
-    """Base: a named tool; subclasses say how to build, read the image ID, push and inspect a registry."""
+class Builder(ABC):
+    """A named tool: how to build, read the built image's ID, push, and inspect a registry."""
 
     name: str = ""
-    insecure: bool = False
+    insecure: bool = False  # plain HTTP / no TLS verification towards the registry
 
+    @abstractmethod
     def build_command(self, spec: BuildSpec, id_file: Path) -> list[str]:
-        raise AssertionError("abstract")
+        """Build ``spec`` into local image storage, writing what identifies the image to ``id_file``."""
 
     def image_id(self, id_file: Path) -> str:
         """The built image's config digest (``sha256:...``) from the file the build wrote."""
         text = id_file.read_text().strip()
         return text if text.startswith("sha256:") else f"sha256:{text}"
 
+    @abstractmethod
     def push_command(self, tag: str, digest_file: Path) -> list[str]:
-        raise AssertionError("abstract")
+        """Push the local image ``tag`` to its registry (buildah/podman write the digest to ``digest_file``)."""
 
     def pushed_digest(self, digest_file: Path, output: str) -> str:
         """The registry's manifest digest of the pushed image."""

@@ -74,7 +74,7 @@ def _run(argv: list[str]) -> int:
     from pipeline_sdk.config import find_config_dir, load_config, resolve_path
     from pipeline_sdk.images.build import BuildOptions, build_images, dry_run_lines
     from pipeline_sdk.images.components import find_components
-    from pipeline_sdk.images.lock import LockError
+    from pipeline_sdk.images.lock import LockError, load_lock
     from pipeline_sdk.images.reference import normalize_registry
 
     args = _parser().parse_args(argv)
@@ -94,6 +94,10 @@ def _run(argv: list[str]) -> int:
     )
     components = find_components(repo_root / "packages", args.only)
     lock_path = resolve_path(cfg, cfg.images.lock_file)
+    try:
+        lock = load_lock(lock_path)
+    except LockError as e:
+        raise ImageBuildError(str(e)) from None
 
     if args.dry_run:
         if args.builder:
@@ -110,12 +114,7 @@ def _run(argv: list[str]) -> int:
         return 0
 
     builder = detect_builder(args.builder, args.insecure)
-    try:
-        build_images(builder, components, options, lock_path)
-    except LockError as e:
-        raise ImageBuildError(str(e)) from None
-    except OSError as e:
-        raise ImageBuildError(f"cannot write the image lock {lock_path}: {e}") from None
+    build_images(builder, components, options, lock, lock_path)
     return 0
 
 
