@@ -98,6 +98,10 @@ def _classify(args: list[Arg]) -> list[ArgShape]:
         if arg.struct is not None:
             shapes.append(ArgShape(arg, Shape.POSITIONAL))
             continue
+        if not value.startswith("-"):
+            plain_override = "=" in value or (value.startswith("~") and len(value) > 1)
+            shapes.append(ArgShape(arg, Shape.OVERRIDE if plain_override else Shape.POSITIONAL))
+            continue
         flag_text = value.split("=", 1)[0]
         if flag_text in HYDRA_FLAGS:
             shapes.append(ArgShape(arg, Shape.HYDRA_FLAG, flag=flag_text))

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", action="append", metavar="CODES", help="rule codes, prefixes or names")
     parser.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml's settings")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="worker processes for large runs (default: CPUs)"
+    )
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation and exit")
     parser.add_argument("--version", action="version", version=f"hydra-yaml-lint {__version__}")
@@ -93,6 +96,7 @@ def _run(options: argparse.Namespace) -> int:
         config=options.config,
         fix=options.fix or options.diff,
         unsafe_fixes=options.unsafe_fixes,
+        jobs=options.jobs,
     )
     changed = [result for result in results if result.changed]
     if options.diff:

@@ -394,15 +394,16 @@ def _v1_ports(node: Node | None, direction: Literal["inputs", "outputs"]) -> dic
     _expect(node, SequenceNode, direction)
     for item in node.value:
         _expect(item, MappingNode, f"each entry of {direction}")
-        name = _expect(_value(item, "name"), ScalarNode, f"{direction} name")
+        fields = {key.value: value for key, value in item.value if isinstance(key, ScalarNode)}
+        name = _expect(fields.get("name"), ScalarNode, f"{direction} name")
         if name is None:
             raise ComponentError(f"an entry of {direction} has no name", item)
-        type_node = _value(item, "type")
+        type_node = fields.get("type")
         type_spec: Any = type_node.value if isinstance(type_node, ScalarNode) else None
         if isinstance(type_node, MappingNode) and type_node.value:
             type_spec = {_str(type_node.value[0][0]): None}
-        default = _value(item, "default")
-        optional = _str(_value(item, "optional"))
+        default = fields.get("default")
+        optional = _str(fields.get("optional"))
         ports[name.value] = Port(
             name.value,
             direction,

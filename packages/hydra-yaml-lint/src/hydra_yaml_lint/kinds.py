@@ -73,6 +73,11 @@ def kind_of(type_spec: object) -> Kind:
     """Classify a v1 ``type:`` value the way kfp does (untyped and structured types are artifacts)."""
     if not isinstance(type_spec, str):
         return "artifact"
+    return _kind_of_name(type_spec)
+
+
+@lru_cache(maxsize=1024)
+def _kind_of_name(type_spec: str) -> Kind:
     if type_spec in _SPECIAL_PARAMETERS or _short_name(type_spec).lower() in PARAMETER_TYPE_NAMES:
         return "parameter"
     versioned = _VERSIONED.match(type_spec)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
+import os
+import sys
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from hydra_yaml_lint.yamlsource import SourceText, YamlParseError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_FIX_PASSES = 16
+PARALLEL_MIN_FILES = 200
 
 
 @dataclass
@@ -149,6 +156,29 @@ def _settings_source(config: Settings | Path | str | None) -> SettingsFinder:
     )
 
 
+def _lint_one(job: tuple[Path, Settings, frozenset[str], bool, bool]) -> FileResult:
+    path, settings, codes, fix, unsafe_fixes = job
+    display = str(path)
+    text, problem = read_text(path, display)
+    if text is None:
+        return FileResult(path, display, [problem] if problem and problem.code in codes else [])
+    if fix:
+        fixed, diagnostics = fix_text(
+            text, display, settings=settings, codes=codes, path=path, unsafe=unsafe_fixes
+        )
+        return FileResult(path, display, diagnostics, text, fixed)
+    return FileResult(
+        path, display, lint_text(text, display, settings=settings, codes=codes, path=path), text
+    )
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is cheapest (workers inherit the imported linter) but unsafe once the caller runs threads
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def lint_files(
     paths: Sequence[Path | str],
     *,
@@ -157,30 +187,28 @@ def lint_files(
     config: Settings | Path | str | None = None,
     fix: bool = False,
     unsafe_fixes: bool = False,
+    jobs: int | None = None,
 ) -> list[FileResult]:
-    """Lint (and with ``fix``, compute fixed texts for) every YAML file under ``paths``."""
+    """Lint (and with ``fix``, compute fixed texts for) every YAML file under ``paths``.
+
+    With ``PARALLEL_MIN_FILES`` files or more, ``jobs`` worker processes (default: one per CPU) share
+    the work; results keep the order of the files.
+    """
     finder = _settings_source(config)
-    results: list[FileResult] = []
+    work = []
     for path in discover(paths, finder):
-        display = str(path)
         settings = finder.for_path(path)
         codes = selected_codes(
             select if select is not None else settings.select,
             [*settings.ignore, *(ignore or ())],
         )
-        text, problem = read_text(path, display)
-        if text is None:
-            results.append(FileResult(path, display, [problem] if problem and problem.code in codes else []))
-            continue
-        if fix:
-            fixed, diagnostics = fix_text(
-                text, display, settings=settings, codes=codes, path=path, unsafe=unsafe_fixes
-            )
-            results.append(FileResult(path, display, diagnostics, text, fixed))
-        else:
-            diagnostics = lint_text(text, display, settings=settings, codes=codes, path=path)
-            results.append(FileResult(path, display, diagnostics, text))
-    return results
+        work.append((path, settings, codes, fix, unsafe_fixes))
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(work) < PARALLEL_MIN_FILES:
+        return [_lint_one(job) for job in work]
+    chunk = max(1, len(work) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        return list(pool.map(_lint_one, work, chunksize=chunk))
 
 
 def lint_paths(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # `{{$.<name>}}` placeholders that take no input name.
 CONSTANT_PLACEHOLDERS: frozenset[str] = frozenset(
@@ -85,6 +86,14 @@ def _attribute_problem(direction: str, section: str, attribute: str) -> str | No
 
 
 def _parse(start: int, end: int, text: str) -> Placeholder:
+    p = _parse_text(text)
+    return Placeholder(start, end, p.text, p.direction, p.section, p.name, p.quote, p.attribute, p.problem)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Placeholder:
+    """Parse one placeholder text (positions 0, 0); the same few texts recur in every component."""
+    start = end = 0
     content = text[2:-2]
     if content == "$":
         return Placeholder(start, end, text)
@@ -140,6 +149,11 @@ def scan(value: str) -> tuple[list[Placeholder], list[BraceProblem]]:
         placeholders.append(placeholder)
         covered.append((start, end + 2))
         position = end + 2
+    starts = [0] + [hi for _, hi in covered]
+    ends = [lo for lo, _ in covered] + [len(value)]
+    outside = "".join(value[lo:hi] for lo, hi in zip(starts, ends, strict=True))
+    if "$." not in outside:
+        return placeholders, problems
     for match in _STRAY.finditer(value):
         if not any(lo <= match.start() < hi for lo, hi in covered):
             problems.append(BraceProblem(match.start(), "unbalanced braces: placeholder without '{{ }}'"))

@@ -23,16 +23,13 @@ RULE = RuleInfo("HY203", "duplicate-override", "error")
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
-    first_line: dict[str, int] = {}
+    first: dict[str, int] = {}  # key -> offset of its first override
     for override in parsed_overrides(component):
         if override.key is None or override.arg.conditional:
             continue
         start = component.source.span(override.arg.node)[0]
-        if override.key in first_line:
-            yield RULE.at(
-                component,
-                start,
-                f"'{override.key}' is already overridden on line {first_line[override.key]}",
-            )
+        if override.key in first:
+            line = component.source.position(first[override.key])[0]
+            yield RULE.at(component, start, f"'{override.key}' is already overridden on line {line}")
         else:
-            first_line[override.key] = component.source.position(start)[0]
+            first[override.key] = start
