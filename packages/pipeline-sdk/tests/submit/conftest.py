@@ -158,6 +158,7 @@ class FakeGoogle(FakeServer):
         self.manifests: set[str] = set()
         self.contexts: dict[str, dict[str, Any]] = {}
         self.templates: dict[str, dict[str, Any]] = {}
+        self.poll_failures: list[Reply] = []  # answered, in order, before polls see the job again
         self.upload_reply: Reply | None = None
         self.context_children: dict[str, list[str]] = {}
         self.route("POST", r"/token", self._token)
@@ -236,6 +237,8 @@ class FakeGoogle(FakeServer):
         entry = self.jobs.get(match[1])
         if entry is None:
             return google_error(404, "NOT_FOUND", f"PipelineJob {match[1]} not found.")
+        if self.poll_failures:
+            return self.poll_failures.pop(0)
         state = self.states[min(entry["polls"], len(self.states) - 1)]
         entry["polls"] += 1
         job = {**entry["job"], "state": state}

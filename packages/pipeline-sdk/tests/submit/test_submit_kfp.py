@@ -25,7 +25,9 @@ class Output:
         self.out, self.err = [], []
 
     def options(self, **kw):
-        return SubmitOptions(echo=self.out.append, note=self.err.append, poll_interval=0.01, timeout=5, **kw)
+        return SubmitOptions(
+            **{"echo": self.out.append, "note": self.err.append, "poll_interval": 0.01, "timeout": 5, **kw}
+        )
 
 
 def test_creates_a_run_of_the_compiled_package_in_the_experiment(fake_kfp, compiled_test_pipeline):

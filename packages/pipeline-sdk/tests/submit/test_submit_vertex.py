@@ -60,7 +60,9 @@ class Output:
         self.out, self.err = [], []
 
     def options(self, **kw):
-        return SubmitOptions(echo=self.out.append, note=self.err.append, poll_interval=0.01, timeout=10, **kw)
+        return SubmitOptions(
+            **{"echo": self.out.append, "note": self.err.append, "poll_interval": 0.01, "timeout": 10, **kw}
+        )
 
 
 def test_sends_the_compiled_spec_with_runtime_config_labels_identity_and_caching(
@@ -182,6 +184,35 @@ def test_wait_reports_a_failed_or_cancelled_run_with_its_error(fake_google, adc,
         f"pipeline job w2 ended {final}: The DAG failed because some tasks failed. The failed tasks are: [train]."
     )
     assert out.out[-1] == f"pipeline job w2: {final}"
+
+
+def test_wait_polls_through_transient_errors(fake_google, adc, compiled, bucket):
+    fake_google.states = ["PIPELINE_STATE_RUNNING", "PIPELINE_STATE_SUCCEEDED"]
+    fake_google.poll_failures = [
+        fake_google.error(503, "UNAVAILABLE", "The service is currently unavailable."),
+        fake_google.reply(200, {}, delay=6),  # a poll that times out
+    ]
+    out = Output()
+    submit_to_vertex(config(fake_google), compiled, out.options(wait=True, job_id="t1", timeout=2))
+    assert out.out[2:] == ["pipeline job t1: RUNNING", "pipeline job t1: SUCCEEDED"]
+    assert [line.split(" (")[0] for line in out.err] == ["pipeline job t1: poll failed"] * 2
+    assert "503 UNAVAILABLE" in out.err[0]
+
+
+def test_wait_gives_up_after_repeated_poll_failures(fake_google, adc, compiled, bucket):
+    fake_google.poll_failures = [fake_google.error(503, "UNAVAILABLE", "unavailable")] * 5
+    with pytest.raises(BackendApiError, match=r"\(503 UNAVAILABLE\): unavailable"):
+        submit_to_vertex(config(fake_google), compiled, Output().options(wait=True))
+    assert len(fake_google.sent("GET", CREATE_PATH + "/.*")) == 5
+
+
+def test_wait_stops_at_a_permanent_poll_error(fake_google, adc, compiled, bucket):
+    fake_google.poll_failures = [
+        fake_google.error(403, "PERMISSION_DENIED", "no aiplatform.pipelineJobs.get")
+    ]
+    with pytest.raises(BackendApiError, match=r"\(403 PERMISSION_DENIED\)"):
+        submit_to_vertex(config(fake_google), compiled, Output().options(wait=True))
+    assert len(fake_google.sent("GET", CREATE_PATH + "/.*")) == 1
 
 
 def test_wait_timeout_stops_waiting_with_a_message(fake_google, adc, compiled, bucket):

@@ -12,6 +12,10 @@ _QUOTA_METRIC = re.compile(
 )
 
 
+#: HTTP statuses worth retrying when only reading (polling a run).
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
 def one_line(text: object) -> str:
     """Collapse whitespace (API messages often span lines) into a single line."""
     return " ".join(str(text).split())

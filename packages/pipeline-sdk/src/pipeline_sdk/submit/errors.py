@@ -20,6 +20,11 @@ class PreflightError(SubmitError):
 class BackendApiError(SubmitError):
     """The Vertex AI, Kubeflow Pipelines or registry API answered with an error."""
 
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        #: worth asking again (HTTP 429/5xx, connection dropped): ``--wait`` polls through these
+        self.transient = transient
+
 
 class DeadlineExceeded(SubmitError):
     """A network wait ran past its timeout."""

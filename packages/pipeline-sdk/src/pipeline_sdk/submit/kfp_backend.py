@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline_sdk.submit.api_errors import ApiFailure, describe, one_line
+from pipeline_sdk.submit.api_errors import TRANSIENT_STATUS, ApiFailure, describe, one_line
 from pipeline_sdk.submit.deadline import call_with_deadline
 from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded
 from pipeline_sdk.submit.polling import RunStatus
@@ -79,13 +79,17 @@ class KfpClient:
                 warnings.simplefilter("ignore", FutureWarning)
                 return call_with_deadline(fn, self.timeout, f"{what} at {self.host}")
         except ApiException as e:
+            failure = _failure(e)
             raise BackendApiError(
-                f"{what}: {describe(_failure(e), service='KFP', project=self.host)}"
+                f"{what}: {describe(failure, service='KFP', project=self.host)}",
+                transient=failure.code in TRANSIENT_STATUS,
             ) from None
         except ValueError as e:  # kfp.Client's own checks (e.g. several experiments with one name)
             raise BackendApiError(f"{what}: {one_line(e)}") from None
         except OSError as e:  # urllib3 connection errors surface as OSError subclasses
-            raise BackendApiError(f"{what}: cannot reach the KFP API at {self.host}: {one_line(e)}") from None
+            raise BackendApiError(
+                f"{what}: cannot reach the KFP API at {self.host}: {one_line(e)}", transient=True
+            ) from None
 
     def create_run(
         self,

@@ -6,7 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline_sdk.submit.errors import DeadlineExceeded, RunFailed
+from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded, RunFailed, SubmitError
+
+#: Consecutive failed polls (timeouts, HTTP 429/5xx, dropped connections) tolerated before giving up.
+MAX_POLL_FAILURES = 5
+
+
+def _transient(error: SubmitError) -> bool:
+    return isinstance(error, DeadlineExceeded) or (isinstance(error, BackendApiError) and error.transient)
 
 
 @dataclass(frozen=True)
@@ -26,18 +33,31 @@ def wait_for_run(
     interval: float,
     max_wait: float | None,
     echo: Callable[[str], None],
+    note: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunStatus:
     """Poll ``fetch`` every ``interval`` s, echo each new state; return a succeeded run.
 
-    Raises :class:`RunFailed` (with the run's own error message) for a failed or cancelled run and
-    :class:`DeadlineExceeded` once ``max_wait`` seconds pass without a terminal state.
+    A poll that fails transiently is reported through ``note`` and retried, up to
+    :data:`MAX_POLL_FAILURES` in a row. Raises :class:`RunFailed` (with the run's own error message) for
+    a failed or cancelled run and :class:`DeadlineExceeded` once ``max_wait`` seconds pass without a
+    terminal state.
     """
     started = clock()
     last: str | None = None
+    failures = 0
     while True:
-        status = fetch()
+        try:
+            status = fetch()
+        except SubmitError as e:
+            failures += 1
+            if not _transient(e) or failures >= MAX_POLL_FAILURES:
+                raise
+            (note or echo)(f"{what}: poll failed ({e}); trying again in {interval:g} s")
+            sleep(interval)
+            continue
+        failures = 0
         if status.state != last:
             echo(f"{what}: {status.state}")
             last = status.state

@@ -54,4 +54,5 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
             interval=options.poll_interval,
             max_wait=options.wait_timeout,
             echo=options.echo,
+            note=options.note,
         )

@@ -97,4 +97,5 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions
             interval=options.poll_interval,
             max_wait=options.wait_timeout,
             echo=options.echo,
+            note=options.note,
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline_sdk.submit.api_errors import describe, failure_from_google, one_line
+from pipeline_sdk.submit.api_errors import TRANSIENT_STATUS, describe, failure_from_google, one_line
 from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded
 from pipeline_sdk.submit.polling import RunStatus
 
@@ -147,14 +147,17 @@ def call_google(
     except api_exceptions.GoogleAPICallError as e:
         failure = failure_from_google(e)
         raise BackendApiError(
-            describe(failure, service="Vertex AI", project=project, region=region)
+            describe(failure, service="Vertex AI", project=project, region=region),
+            transient=failure.code in TRANSIENT_STATUS,
         ) from None
     except requests.exceptions.Timeout:
         raise DeadlineExceeded(
             f"{what}: Vertex AI at {endpoint} did not answer within {timeout:g} s (raise --timeout to wait longer)"
         ) from None
     except requests.exceptions.RequestException as e:
-        raise BackendApiError(f"{what}: cannot reach Vertex AI at {endpoint}: {one_line(e)}") from None
+        raise BackendApiError(
+            f"{what}: cannot reach Vertex AI at {endpoint}: {one_line(e)}", transient=True
+        ) from None
 
 
 class VertexClient:
