@@ -48,6 +48,21 @@ def test_string_parameters_arrive_verbatim_in_the_hydra_app(
     assert record["metrics"]["train"]["metrics"]["experiment_chars"] == len(value)
 
 
+def test_show_logs_streams_step_output(
+    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path
+) -> None:
+    result = sdk(
+        "run",
+        "--show-logs",
+        f"components.data_prepare={tiny_data_prepare}",
+        f"components.train={probe_train}",
+        f"local.root={runs}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "  | probe: experiment='fashion_mnist_cnn'" in result.stderr
+    assert "probe: experiment=" not in result.stdout
+
+
 def test_tiny_pipeline_end_to_end_with_the_real_packages(
     sdk: Callable, tiny_data_prepare: Path, component: Callable, runs: Path
 ) -> None:
