@@ -46,6 +46,10 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
         timeout=900,
     )
     output = result.stdout + result.stderr
+    assert "'-mpip', 'install', '.'" not in output, (
+        "pre-commit could not `pip install .` the repository root: it needs the root setup.py that installs "
+        "packages/hydra-yaml-lint (see that package's README, 'Hook repository')\n" + output
+    )
     assert "An unexpected error has occurred" not in output, output
     assert "hydra-yaml-lint" in output and "Failed" in output, output
     assert result.returncode == 1, output
