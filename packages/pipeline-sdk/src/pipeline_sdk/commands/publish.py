@@ -10,10 +10,17 @@ from pathlib import Path
 
 from pipeline_sdk.submit.boundary import ArgumentParser, quiet_libraries, run_command
 
+DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then upload the template to a KFP
+template registry (an Artifact Registry repository of format KFP), tagged with the version, so runs can
+be created from it in the Vertex AI console or with template_path=HOST/NAME/TAG.
+Credentials: Application Default Credentials."""
+
 
 def _parser() -> ArgumentParser:
     p = ArgumentParser(
-        prog="pipeline-sdk publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="pipeline-sdk publish",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra override of configs/pipeline.yaml")
     p.add_argument(

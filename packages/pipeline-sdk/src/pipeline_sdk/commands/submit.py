@@ -13,8 +13,9 @@ DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then creat
 
 backend=vertex: a Vertex AI PipelineJob in gcp.project / gcp.region with gcp.pipeline_root (gs://),
 gcp.service_account, gcp.network, gcp.labels (+ package versions), gcp.encryption_spec_key_name and
-caching. Credentials: Application Default Credentials. pipeline-sdk checks (read-only) that the
-pipeline_root bucket exists; it never creates buckets or edits IAM.
+caching, filed under Vertex AI Experiments' gcp.experiment if set. Credentials: Application Default
+Credentials. pipeline-sdk checks (read-only) that the pipeline_root bucket exists; it never creates
+buckets or edits IAM.
 backend=kfp: a run on the Kubeflow Pipelines API at kfp.host, in experiment kfp.experiment."""
 
 
