@@ -452,3 +452,11 @@ def test_experiment_name_is_checked_before_anything_is_sent(fake_google, adc, co
     ):
         submit_to_vertex(config(fake_google, "gcp.experiment=Fashion_MNIST"), compiled, Output().options())
     assert fake_google.requests == []
+
+
+def test_bad_job_id_is_refused_before_anything_is_sent(fake_google, adc, compiled, bucket):
+    with pytest.raises(
+        PreflightError, match=r"Generated job ID: Run_1 is illegal as a Vertex pipelines job ID"
+    ):
+        submit_to_vertex(config(fake_google), compiled, Output().options(job_id="Run_1"))
+    assert not fake_google.sent("POST", CREATE_PATH)

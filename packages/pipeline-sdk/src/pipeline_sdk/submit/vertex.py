@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_sdk.submit.api_errors import TRANSIENT_STATUS, describe, failure_from_google, one_line
-from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded
+from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded, PreflightError
 from pipeline_sdk.submit.polling import RunStatus
 
 _STATE_PREFIX = "PIPELINE_STATE_"
@@ -96,7 +96,7 @@ def build_request(template: Path, settings: VertexSettings, credentials: Any = N
             location=settings.region,
         )
     except ValueError as e:  # aiplatform's own checks: unknown parameter, bad job id or label
-        raise BackendApiError(f"cannot build the Vertex AI PipelineJob: {one_line(e)}") from None
+        raise PreflightError(f"cannot build the Vertex AI PipelineJob: {one_line(e)}") from None
     body = job.to_dict()
     # What PipelineJob.submit() sets on the resource just before sending it.
     if settings.service_account:
