@@ -146,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         sys.stdout.write(text)
         return EXIT_CLEAN
+    if options.diff and options.format != "text":
+        print(
+            "hydra-yaml-lint: --diff prints a text diff; it cannot be combined with --format", file=sys.stderr
+        )
+        return EXIT_ERROR
     from hydra_yaml_lint.settings import LintError
 
     try:

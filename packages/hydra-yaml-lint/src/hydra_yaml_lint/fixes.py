@@ -3,11 +3,18 @@ character of the file (comments, quoting, flow style) stays as it was."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.diagnostic import Edit
 from hydra_yaml_lint.yamlsource import ScalarNode, SequenceNode, SourceText, render_scalar
+
+
+def editable(arg: Arg) -> bool:
+    """False for arguments synthesized from a v2 ``{"Concat": ...}``/``{"IfPresent": ...}`` JSON string:
+    compiled pipeline YAML is regenerated, not edited."""
+    return not (arg.composite and isinstance(arg.node, ScalarNode))
 
 
 def replace_arg(component: Component, arg: Arg, value: str) -> Edit:
@@ -57,6 +64,12 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         position = edit.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def self_overlapping(edits: Iterable[Edit]) -> bool:
+    """True when a fix's own edits intersect (it cannot be applied)."""
+    ordered = sorted(edits)
+    return any(first.end > second.start for first, second in itertools.pairwise(ordered))
 
 
 def overlaps(edits: Iterable[Edit], taken: list[tuple[int, int]]) -> bool:

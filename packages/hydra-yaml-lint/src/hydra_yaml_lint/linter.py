@@ -16,7 +16,7 @@ from hydra_yaml_lint.component import ComponentError, read_components
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic, Edit
 from hydra_yaml_lint.files import discover
-from hydra_yaml_lint.fixes import apply_edits, overlaps
+from hydra_yaml_lint.fixes import apply_edits, overlaps, self_overlapping
 from hydra_yaml_lint.rules import INVALID_COMPONENT, INVALID_YAML, RULES
 from hydra_yaml_lint.selection import selected_codes
 from hydra_yaml_lint.settings import LintError, Settings, SettingsFinder, load_settings
@@ -112,7 +112,12 @@ def _choose_edits(diagnostics: Iterable[Diagnostic], unsafe: bool) -> list[Edit]
     chosen: list[Edit] = []
     for diagnostic in diagnostics:
         fix = diagnostic.fix
-        if fix is None or not (fix.safe or unsafe) or overlaps(fix.edits, taken):
+        if (
+            fix is None
+            or not (fix.safe or unsafe)
+            or self_overlapping(fix.edits)
+            or overlaps(fix.edits, taken)
+        ):
             continue
         chosen.extend(fix.edits)
         taken.extend((edit.start, edit.end) for edit in fix.edits)

@@ -24,7 +24,7 @@ from hydra_yaml_lint.argshape import ArgShape, Shape, arg_shapes
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic, Edit, Fix
-from hydra_yaml_lint.fixes import delete_item, replace_arg, trailing_comment
+from hydra_yaml_lint.fixes import delete_item, editable, replace_arg, trailing_comment
 from hydra_yaml_lint.rules._api import RuleInfo
 
 RULE = RuleInfo("HY001", "argparse-style-arg", "error")
@@ -49,6 +49,8 @@ def value_text(component: Component, arg: Arg) -> str | None:
 
 
 def _fix(component: Component, shape: ArgShape) -> Fix | None:
+    if not editable(shape.arg) or (shape.value_arg is not None and not editable(shape.value_arg)):
+        return None
     flag = shape.flag or ""
     key = flag.replace("-", "_")
     ambiguous = "-" in flag
@@ -59,7 +61,7 @@ def _fix(component: Component, shape: ArgShape) -> Fix | None:
         edit = replace_arg(component, shape.arg, f"{key}=true")
         return Fix(f"rewrite switch as '{key}=true'", (edit,), safe=False)
     value = value_text(component, shape.value_arg)
-    if value is None or shape.value_arg.seq is not shape.arg.seq:
+    if value is None or shape.value_arg.seq is not shape.arg.seq or shape.value_arg.node is shape.arg.node:
         return None
     source = component.source
     removal = delete_item(source, shape.value_arg.seq, shape.value_arg.index)

@@ -20,7 +20,7 @@ from hydra_yaml_lint.argshape import Shape, arg_shapes
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic, Fix
-from hydra_yaml_lint.fixes import replace_arg
+from hydra_yaml_lint.fixes import editable, replace_arg
 from hydra_yaml_lint.rules._api import RuleInfo
 from hydra_yaml_lint.rules.argparse_style import value_text
 
@@ -28,7 +28,7 @@ RULE = RuleInfo("HY002", "positional-arg", "error")
 
 
 def _guessed_fix(component: Component, arg: Arg, value: str, name: str | None) -> Fix | None:
-    if not name:
+    if not name or not editable(arg):
         return None
     key = name.replace("-", "_")
     return Fix(f"rewrite as '{key}={value}'", (replace_arg(component, arg, f"{key}={value}"),), safe=False)
