@@ -153,6 +153,10 @@ def test_unsafe_fixes_need_the_flag(cli, project: Path) -> None:
             "hydra-yaml-lint: unknown rule code or name 'HY999' (see --list-rules)\n",
         ),
         (["bad.yaml", "--format", "xml"], None),
+        (
+            ["bad.yaml", "--diff", "--format", "json"],
+            "hydra-yaml-lint: --diff prints a text diff; it cannot be combined with --format\n",
+        ),
         (["bad.yaml", "--config", "nope.toml"], "hydra-yaml-lint: nope.toml: no such config file\n"),
     ],
 )
