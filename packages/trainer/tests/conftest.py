@@ -93,6 +93,16 @@ FAST = [
 
 
 @pytest.fixture
+def fast() -> list[str]:
+    return list(FAST)
+
+
+@pytest.fixture
+def trainer_command() -> str:
+    return TRAINER
+
+
+@pytest.fixture
 def fast_overrides(tiny_data: Path, tmp_path: Path) -> list[str]:
     return [f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'model'}", *FAST]
 

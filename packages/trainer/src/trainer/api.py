@@ -93,7 +93,14 @@ def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[A
     callbacks = _instantiate_all(cfg.get("callbacks"))
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):
         # resume after preemption depends on last.ckpt, so it is written even with callbacks=none
-        callbacks.append(ModelCheckpoint(dirpath=output_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0))
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=output_dir / CHECKPOINT_DIR,
+                filename=Path(LAST_CHECKPOINT).stem,
+                save_top_k=1,
+                enable_version_counter=False,
+            )
+        )
     history = RunHistory()
     callbacks += [history, NonFiniteLossGuard()]
     if progress == "plain":
@@ -144,7 +151,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("extras", {}).get("print_config"):
         print(OmegaConf.to_yaml(cfg))
     output_dir = Path(cfg.paths.output_dir)
-    ensure_writable_dir(output_dir, "output directory")
     _check_kfp(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -152,6 +158,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule = instantiate(cfg.data, _convert_="object")
     datamodule.prepare_data()
     dataset = datamodule.dataset
+    ensure_writable_dir(output_dir, "output directory")
     with open_dict(cfg):
         cfg.data.num_classes = dataset.num_classes
         cfg.data.image_size = int(dataset.train_images.shape[-1])
