@@ -14,7 +14,7 @@ from hydra_yaml_lint import Settings, fix_text, lint_text
 from hydra_yaml_lint.linter import lint_files
 from hydra_yaml_lint.overrides import SIMPLE_OVERRIDE, _parse_with_hydra
 from hydra_yaml_lint.rules import ALL_RULES
-from hydra_yaml_lint.yamlsource import SourceText, YamlParseError
+from hydra_yaml_lint.yamlsource import SourceText, YamlParseError, render_scalar
 
 CODES = frozenset(ALL_RULES)
 OFFLINE = Settings(discover_configs=False)
@@ -206,3 +206,11 @@ def test_deep_nesting_and_huge_files(tmp_path: Path) -> None:
     [result] = lint_files([huge], config=OFFLINE)
     assert [d.code for d in result.diagnostics] == ["HY900"]
     assert "larger than" in result.diagnostics[0].message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.sampled_from([None, "'", '"']), st.booleans())
+def test_rendered_scalars_read_back_as_the_same_string(value: str, style: str | None, flow: bool) -> None:
+    rendered = render_scalar(value, style, flow)
+    probe = f"[{rendered}, end]" if flow else f"- {rendered}\n- end\n"
+    assert yaml.safe_load(probe) == [value, "end"]

@@ -149,11 +149,8 @@ def scan(value: str) -> tuple[list[Placeholder], list[BraceProblem]]:
         placeholders.append(placeholder)
         covered.append((start, end + 2))
         position = end + 2
-    starts = [0] + [hi for _, hi in covered]
-    ends = [lo for lo, _ in covered] + [len(value)]
-    outside = "".join(value[lo:hi] for lo, hi in zip(starts, ends, strict=True))
-    if "$." not in outside:
-        return placeholders, problems
+    if value.count("$.") == sum(p.text.count("$.") for p in placeholders):
+        return placeholders, problems  # every `$.` is inside a complete placeholder
     for match in _STRAY.finditer(value):
         if not any(lo <= match.start() < hi for lo, hi in covered):
             problems.append(BraceProblem(match.start(), "unbalanced braces: placeholder without '{{ }}'"))

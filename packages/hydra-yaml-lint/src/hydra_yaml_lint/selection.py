@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from hydra_yaml_lint.rules import ALL_RULES
 from hydra_yaml_lint.settings import LintError
@@ -30,6 +31,11 @@ def split_entries(values: Iterable[str] | None) -> list[str] | None:
 
 def selected_codes(select: Iterable[str] | None, ignore: Iterable[str] | None) -> frozenset[str]:
     """The codes to report: ``select`` (default: all) minus ``ignore``."""
+    return _selected(None if select is None else tuple(select), tuple(ignore or ()))
+
+
+@lru_cache(maxsize=64)
+def _selected(select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> frozenset[str]:
     chosen = set(ALL_RULES) if select is None else {code for entry in select for code in _expand(entry)}
     for entry in ignore or ():
         chosen -= _expand(entry)

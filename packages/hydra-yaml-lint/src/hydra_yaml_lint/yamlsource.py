@@ -16,10 +16,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:
-    from yaml import CSafeLoader as _Loader
     from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
     from yaml.composer import Composer as _Composer
     from yaml.parser import Parser as _PyParser
     from yaml.reader import Reader as _Reader
@@ -136,11 +134,23 @@ def get_key(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
     return None
 
 
-def _loads_as(probe: str, expected: object) -> bool:
-    try:
-        return yaml.load(probe, Loader=_Loader) == expected
-    except yaml.YAMLError:
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_INDICATORS = frozenset(",[]{}")
+_STR_TAG = "tag:yaml.org,2002:str"
+_resolver = yaml.resolver.Resolver()
+
+
+def _plain_safe(value: str, flow: bool) -> bool:
+    """Whether ``value`` can be written as a plain scalar and read back as this same string.
+
+    Conservative: anything doubtful is quoted instead."""
+    if not value or value != value.strip() or value[0] in _INDICATORS or _NON_PRINTABLE.search(value):
         return False
+    if any(c in value for c in "\n\r\t") or ": " in value or " #" in value or value.endswith(":"):
+        return False
+    if flow and not _FLOW_INDICATORS.isdisjoint(value):
+        return False
+    return _resolver.resolve(ScalarNode, value, (True, False)) == _STR_TAG
 
 
 def _double_quoted(value: str) -> str:
@@ -150,7 +160,7 @@ def _double_quoted(value: str) -> str:
 
 def render_scalar(value: str, style: str | None, flow: bool) -> str:
     """YAML source for a string scalar, keeping ``style`` (None = plain, ``'`` or ``"``) when it can."""
-    if style is None and "\n" not in value and _loads_as(f"[{value}]" if flow else f"- {value}", [value]):
+    if style is None and _plain_safe(value, flow):
         return value
     if style == "'" and not _NON_PRINTABLE.search(value) and "\n" not in value:
         return "'" + value.replace("'", "''") + "'"
