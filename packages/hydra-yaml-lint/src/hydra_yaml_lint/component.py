@@ -81,8 +81,8 @@ class Arg:
     composite: bool = False  # {concat: ...} or a v2 JSON Concat: no 1:1 source positions
     conditional: bool = False  # inside an {if: ...} branch
     problem: str | None = None  # an unknown or broken structure
-    placeholders: list[Placeholder] = field(default_factory=list)
-    brace_problems: list[BraceProblem] = field(default_factory=list)
+    placeholders: tuple[Placeholder, ...] = ()
+    brace_problems: tuple[BraceProblem, ...] = ()
 
     @property
     def style(self) -> str | None:

@@ -120,12 +120,21 @@ def _parse_text(text: str) -> Placeholder:
     )
 
 
-def scan(value: str) -> tuple[list[Placeholder], list[BraceProblem]]:
+_NOTHING: tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]] = ((), ())
+
+
+def scan(value: str) -> tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]]:
     """All placeholders in ``value`` and any unbalanced-brace problems."""
+    if "$" not in value and "{{" not in value:
+        return _NOTHING
+    return _scan(value)
+
+
+@lru_cache(maxsize=8192)
+def _scan(value: str) -> tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]]:
+    # memoized: the same arguments recur across a repository's components
     placeholders: list[Placeholder] = []
     problems: list[BraceProblem] = []
-    if "$" not in value and "{{" not in value:
-        return placeholders, problems
     covered: list[tuple[int, int]] = []
     position = 0
     while True:
@@ -150,9 +159,9 @@ def scan(value: str) -> tuple[list[Placeholder], list[BraceProblem]]:
         covered.append((start, end + 2))
         position = end + 2
     if value.count("$.") == sum(p.text.count("$.") for p in placeholders):
-        return placeholders, problems  # every `$.` is inside a complete placeholder
+        return tuple(placeholders), tuple(problems)  # every `$.` is inside a complete placeholder
     for match in _STRAY.finditer(value):
         if not any(lo <= match.start() < hi for lo, hi in covered):
             problems.append(BraceProblem(match.start(), "unbalanced braces: placeholder without '{{ }}'"))
             break
-    return placeholders, problems
+    return tuple(placeholders), tuple(problems)
