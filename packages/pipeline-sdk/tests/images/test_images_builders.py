@@ -30,6 +30,7 @@ SPEC = BuildSpec(
 def _default_buildah_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STORAGE_DRIVER", raising=False)
     monkeypatch.delenv("BUILDAH_ISOLATION", raising=False)
+    monkeypatch.delenv("BUILDAH_LAYERS", raising=False)
 
 
 def test_docker_buildx_command() -> None:
@@ -48,7 +49,7 @@ def test_docker_buildx_command() -> None:
 
 def test_buildah_command_is_daemonless_and_portable_by_default() -> None:
     assert Buildah().build_command(SPEC, Path("/t/trainer.id")) == [
-        "buildah", "--storage-driver", "vfs", "build", "--isolation", "chroot", "--layers",
+        "buildah", "--storage-driver", "vfs", "build", "--isolation", "chroot", "--layers=true",
         "--file", "/repo/packages/trainer/Dockerfile", "--tag", "r.example/team/trainer:0.1.0",
         "--build-arg", "BASE_IMAGE=oci-archive:/b.tar", "--build-arg", "PIP_EXTRA_INDEX_URL=",
         "--build-context", "wheelhouse=/wheels", "--iidfile", "/t/trainer.id", "/repo/packages/trainer",
@@ -61,8 +62,17 @@ def test_buildah_command_is_daemonless_and_portable_by_default() -> None:
 def test_buildah_honours_its_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORAGE_DRIVER", "overlay")
     monkeypatch.setenv("BUILDAH_ISOLATION", "oci")
+    monkeypatch.setenv("BUILDAH_LAYERS", "false")
     argv = Podman().build_command(SPEC, Path("/t/id"))
-    assert argv[:6] == ["podman", "--storage-driver", "overlay", "build", "--isolation", "oci"]
+    assert argv[:7] == [
+        "podman",
+        "--storage-driver",
+        "overlay",
+        "build",
+        "--isolation",
+        "oci",
+        "--layers=false",
+    ]
 
 
 def test_insecure_registries_skip_tls_verification() -> None:

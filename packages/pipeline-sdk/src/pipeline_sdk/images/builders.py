@@ -110,6 +110,11 @@ def _storage_options() -> list[str]:
     return ["--storage-driver", os.environ.get("STORAGE_DRIVER") or "vfs"]
 
 
+def _layers() -> str:
+    # Cached layers make a rebuild of unchanged sources the same image; BUILDAH_LAYERS=false turns them off.
+    return "--layers=" + (os.environ.get("BUILDAH_LAYERS") or "true")
+
+
 def _isolation() -> str:
     # chroot needs no user namespaces or OCI runtime; BUILDAH_ISOLATION overrides it.
     return os.environ.get("BUILDAH_ISOLATION") or "chroot"
@@ -120,7 +125,7 @@ class Buildah(Builder):
     name: str = "buildah"
 
     def build_command(self, spec: BuildSpec, id_file: Path) -> list[str]:
-        return [self.name, *_storage_options(), "build", "--isolation", _isolation(), "--layers",
+        return [self.name, *_storage_options(), "build", "--isolation", _isolation(), _layers(),
                 *_build_options(spec), "--iidfile", str(id_file), str(spec.context)]  # fmt: skip
 
     def push_command(self, tag: str, digest_file: Path) -> list[str]:

@@ -1,0 +1,78 @@
+"""Finding the component packages and their versions (source tree vs installed distribution)."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from pipeline_sdk.images.components import find_components, source_version
+from pipeline_sdk.images.errors import ImageBuildError
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def _package(root: Path, name: str, about: str = '__version__ = "1.2.3"\n', dockerfile: bool = True) -> Path:
+    directory = root / name
+    module = directory / "src" / name.replace("-", "_")
+    module.mkdir(parents=True)
+    (module / "__about__.py").write_text(about)
+    if dockerfile:
+        (directory / "Dockerfile").write_text("FROM scratch\n")
+    return directory
+
+
+def test_the_repo_components_are_the_packages_with_a_dockerfile() -> None:
+    components = find_components(REPO / "packages")
+    assert [c.name for c in components] == ["data-prepare", "trainer"]
+    for component in components:
+        assert component.dockerfile == REPO / "packages" / component.name / "Dockerfile"
+        assert component.version == source_version(component.directory)
+
+
+def test_the_version_is_the_literal_in_about(tmp_path: Path) -> None:
+    package = _package(tmp_path, "my-comp", '"""About."""\n\n__version__ = "2.0.1"\n__author__ = "x"\n')
+    assert source_version(package) == "2.0.1"
+
+
+@pytest.mark.parametrize(
+    ("about", "message"),
+    [
+        ("VERSION = '1'\n", "does not set __version__ to a string literal"),
+        ("__version__ = compute()\n", "does not set __version__ to a string literal"),
+        ("__version__ = '1\n", "cannot read the version of my-comp"),
+    ],
+)
+def test_an_unreadable_version_is_a_clear_error(tmp_path: Path, about: str, message: str) -> None:
+    package = _package(tmp_path, "my-comp", about)
+    with pytest.raises(ImageBuildError, match=message):
+        source_version(package)
+
+
+def test_only_selects_and_unknown_names_are_refused(tmp_path: Path) -> None:
+    for name in ("comp-a", "comp-b"):
+        _package(tmp_path, name)
+    _package(tmp_path, "library", dockerfile=False)
+    assert [c.name for c in find_components(tmp_path)] == ["comp-a", "comp-b"]
+    assert [c.name for c in find_components(tmp_path, ["comp-b", "comp-b"])] == ["comp-b"]
+    with pytest.raises(ImageBuildError, match="unknown component library, x; choose from comp-a, comp-b"):
+        find_components(tmp_path, ["library", "x"])
+
+
+def test_no_component_at_all_is_an_error(tmp_path: Path) -> None:
+    _package(tmp_path, "library", dockerfile=False)
+    with pytest.raises(ImageBuildError, match="no component package"):
+        find_components(tmp_path)
+
+
+def test_a_source_version_that_differs_from_the_installed_one_is_refused(tmp_path: Path) -> None:
+    # pipeline-sdk is installed in this environment; a source tree claiming another version must not build.
+    installed = metadata.version("pipeline-sdk")
+    _package(tmp_path, "pipeline-sdk", f'__version__ = "{installed}.post9"\n')
+    with pytest.raises(ImageBuildError, match=f"says version {installed}.post9 but {installed} is installed"):
+        find_components(tmp_path)
+    (tmp_path / "pipeline-sdk" / "src" / "pipeline_sdk" / "__about__.py").write_text(
+        f'__version__ = "{installed}"\n'
+    )
+    assert find_components(tmp_path)[0].version == installed
