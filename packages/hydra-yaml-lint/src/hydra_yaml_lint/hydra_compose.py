@@ -25,6 +25,8 @@ _NAMED_KEY = re.compile(
     r"Could not override '(?P<key>[^']+)'|Could not delete from config\. (?:The value of )?'(?P<deleted>[^']+)'"
     r"|An item is already at '(?P<appended>[^']+)'"
 )
+# "Key 'x' is not in struct" (plain configs) or "Key 'x' not in 'HydraConf'" (structured configs)
+_MISSING_IN_CAUSE = re.compile(r"Key '[^']*' (?:is )?not in (?:struct|'\w+')")
 _NOT_DELETABLE = re.compile(r"Could not delete from config\. '(?P<key>[^']+)' does not exist")
 
 
@@ -109,14 +111,14 @@ def _describe(error: Exception, override: str, candidates: list[str]) -> tuple[b
     text, cause = str(error).strip(), str(error.__cause__ or "").strip()
     overridden = _NOT_OVERRIDABLE.match(text)
     deleted = _NOT_DELETABLE.match(text)
-    if (overridden and "not in struct" in cause) or deleted:
+    if (overridden and _MISSING_IN_CAUSE.search(cause)) or deleted:
         key = (overridden or deleted)["key"]  # type: ignore[index]
         hint = did_you_mean(key, candidates)
         suggestion = f" (did you mean '{hint}'?)" if hint else ""
         advice = "" if deleted else f"; to add a new key write '+{key}=...'"
         return True, f"unknown config key '{key}'{suggestion}{advice}"
-    lines = [line.strip() for line in (text.splitlines()[:1] + cause.splitlines()[:1]) if line.strip()]
-    return False, ": ".join(lines) or type(error).__name__
+    lines = [line.strip().rstrip(".") for line in (text.splitlines()[:1] + cause.splitlines()[:1])]
+    return False, ": ".join(line for line in lines if line) or type(error).__name__
 
 
 def _named_culprit(error: Exception, keys: Sequence[str | None], remaining: list[int]) -> int | None:
