@@ -112,7 +112,13 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
         return subprocess.run(
-            [TRAINER, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            [TRAINER, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     return run
@@ -120,7 +126,9 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 @pytest.fixture
 def fashion_mnist() -> Path:
-    if not all((FASHION_MNIST / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")):
+    if not all(
+        (FASHION_MNIST / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+    ):
         pytest.skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
     return FASHION_MNIST
 

@@ -21,7 +21,16 @@ def test_help_lists_groups(run_cli) -> None:
     result = run_cli("--help")
     assert result.returncode == 0
     assert "trainer: train an image classifier" in result.stdout
-    for group in ("data:", "model: cnn, mlp", "trainer:", "callbacks:", "logger:", "paths:", "experiment:", "debug:"):
+    for group in (
+        "data:",
+        "model: cnn, mlp",
+        "trainer:",
+        "callbacks:",
+        "logger:",
+        "paths:",
+        "experiment:",
+        "debug:",
+    ):
         assert group in result.stdout
 
 
@@ -48,7 +57,9 @@ def test_train_and_artifact(run_cli, fast, tiny_data: Path, tmp_path: Path) -> N
 
 def test_plain_progress_lines_when_not_a_tty(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
     args = [a for a in fast if not a.startswith("progress=")]
-    result = run_cli(f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'm'}", "trainer.max_epochs=1", *args)
+    result = run_cli(
+        f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'm'}", "trainer.max_epochs=1", *args
+    )
     assert result.returncode == 0, result.stderr
     assert "epoch 1/1 batch 3/15" in result.stdout
     assert "epoch 1/1 done in" in result.stdout and "val/acc" in result.stdout
@@ -58,7 +69,12 @@ def test_plain_progress_lines_when_not_a_tty(run_cli, fast, tiny_data: Path, tmp
 def test_multirun_gives_each_job_its_own_artifact(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     result = run_cli(
-        "-m", f"data.data_dir={tiny_data}", f"paths.output_dir={out}", "trainer.max_epochs=1", "seed=1,2", *fast
+        "-m",
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={out}",
+        "trainer.max_epochs=1",
+        "seed=1,2",
+        *fast,
     )
     assert result.returncode == 0, result.stderr
     seeds = [json.loads((out / job / "metrics.json").read_text()) for job in ("0", "1")]
@@ -111,13 +127,20 @@ def test_unwritable_output_directory(run_cli, tiny_data: Path, tmp_path: Path) -
     blocker.write_text("")
     result = run_cli(f"data.data_dir={tiny_data}", f"paths.output_dir={blocker / 'model'}")
     assert result.returncode == 1
-    assert result.stderr.strip() == f"trainer: error: output directory {blocker / 'model'} is not writable: Not a directory"
+    assert (
+        result.stderr.strip()
+        == f"trainer: error: output directory {blocker / 'model'} is not writable: Not a directory"
+    )
 
 
 def test_nan_loss_stops_with_a_message(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_cli(
-        f"data.data_dir={tiny_data}", f"paths.output_dir={out}", "model.optimizer.lr=1e38", "trainer.max_epochs=3", *fast
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={out}",
+        "model.optimizer.lr=1e38",
+        "trainer.max_epochs=3",
+        *fast,
     )
     assert result.returncode == 1
     assert "trainer: error: training loss became nan" in result.stderr
@@ -132,11 +155,15 @@ def test_kfp_output_file_needs_a_uri(run_cli, tiny_data: Path, tmp_path: Path) -
     assert "kfp.output_file is set but neither kfp.metrics_uri" in result.stderr
 
 
-def test_resume_after_the_process_is_killed(fast, trainer_command: str, tiny_data: Path, tmp_path: Path) -> None:
+def test_resume_after_the_process_is_killed(
+    fast, trainer_command: str, tiny_data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "model"
     args = [f"data.data_dir={tiny_data}", f"paths.output_dir={out}", "trainer.max_epochs=8", *fast]
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    proc = subprocess.Popen([trainer_command, *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [trainer_command, *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     ckpt = out / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 120
     try:
@@ -154,7 +181,9 @@ def test_resume_after_the_process_is_killed(fast, trainer_command: str, tiny_dat
     assert 2 <= done_before < 8 and len(times_before) == done_before
     assert not (out / "metrics.json").exists()
 
-    result = subprocess.run([trainer_command, *args], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [trainer_command, *args], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert f"resuming from {ckpt}" in result.stdout + result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
@@ -176,3 +205,32 @@ def test_fashion_mnist_short_run(run_cli, fashion_mnist: Path, tmp_path: Path) -
     assert metrics["test_accuracy"] > 0.85
     assert metrics["class_names"] == [str(i) for i in range(10)]
     assert len(metrics["confusion_matrix"]) == 10
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    result = run_cli(
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={out}",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.max_epochs=2",
+        *fast,
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2
+    # each rank tested its own shard; the confusion matrix counts every test image exactly once
+    assert sum(map(sum, metrics["confusion_matrix"])) == 150
+    assert len(metrics["epoch_times_s"]) == 2
+
+
+def test_invalid_trainer_setting_is_one_line(run_cli, tiny_data: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'out'}", "trainer.accelerator=tpu"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("trainer: error: cannot build lightning.pytorch.Trainer:")
+    _no_traceback(result.stderr)

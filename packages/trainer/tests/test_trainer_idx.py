@@ -80,7 +80,7 @@ def test_count_mismatch(make_data, tmp_path: Path) -> None:
 def test_malformed_manifest(make_data) -> None:
     root = make_data()
     (root / "manifest.json").write_text("{not json")
-    with pytest.raises(DatasetError, match="manifest.json is not valid JSON"):
+    with pytest.raises(DatasetError, match=r"manifest\.json is not valid JSON"):
         load_idx_dataset(root)
 
 
@@ -96,5 +96,7 @@ def test_manifest_with_too_few_classes(make_data) -> None:
 def test_read_idx_header_dims(tmp_path: Path) -> None:
     data = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     path = tmp_path / "x-idx3-ubyte"
-    path.write_bytes(b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in data.shape) + data.tobytes())
+    path.write_bytes(
+        b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in data.shape) + data.tobytes()
+    )
     np.testing.assert_array_equal(read_idx(path, 2051), data)

@@ -41,7 +41,9 @@ def _check_kfp(cfg: DictConfig) -> None:
     if kfp_cfg.get("output_file") and not (
         kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")
     ):
-        raise TrainerError("kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is")
+        raise TrainerError(
+            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
+        )
 
 
 def _resume_path(cfg: DictConfig, output_dir: Path) -> str | None:
@@ -68,12 +70,26 @@ def _precision(trainer_cfg: DictConfig) -> str | int:
     return "bf16-mixed" if gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def _instantiate_all(group: DictConfig | None) -> list[Any]:
+def _build(node: Any, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate`` whose failures (bad config values) become one-line :class:`TrainerError`s."""
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        if isinstance(cause, TrainerError):
+            raise cause from None
+        target = node.get("_target_", "?") if hasattr(node, "get") else "?"
+        detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc).splitlines()[0]
+        raise TrainerError(f"cannot build {target}: {' '.join(detail.split())}") from None
+
+
+def _instantiate_all(group: DictConfig | None) -> list[Any]:
     if not group:
         return []
-    return [instantiate(node) for node in group.values() if isinstance(node, DictConfig) and "_target_" in node]
+    return [_build(node) for node in group.values() if isinstance(node, DictConfig) and "_target_" in node]
 
 
 def _progress_mode(cfg: DictConfig) -> str:
@@ -123,9 +139,7 @@ def _fit_and_test(trainer: Any, model: Any, datamodule: Any, ckpt_path: str | No
         ) from None
 
 
-def _write_artifact(
-    output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]
-) -> None:
+def _write_artifact(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]) -> None:
     import torch
 
     state = {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
@@ -141,7 +155,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     output directory, NaN loss, out of memory).
     """
     import lightning.pytorch as pl
-    from hydra.utils import instantiate
 
     from trainer.kfp_outputs import write_kfp_outputs
     from trainer.provenance import provenance
@@ -155,14 +168,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("seed") is not None:
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
 
-    datamodule = instantiate(cfg.data, _convert_="object")
+    datamodule = _build(cfg.data, _convert_="object")
     datamodule.prepare_data()
     dataset = datamodule.dataset
     ensure_writable_dir(output_dir, "output directory")
     with open_dict(cfg):
         cfg.data.num_classes = dataset.num_classes
         cfg.data.image_size = int(dataset.train_images.shape[-1])
-    model = instantiate(cfg.model, _convert_="object")
+    model = _build(cfg.model, _convert_="object")
 
     progress = _progress_mode(cfg)
     callbacks, history = _callbacks(cfg, output_dir, progress)
@@ -172,7 +185,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer_cfg["precision"] = _precision(cfg.trainer)
     from trainer.checkpoint_io import AtomicCheckpointIO
 
-    trainer: pl.Trainer = instantiate(
+    trainer: pl.Trainer = _build(
         trainer_cfg,
         plugins=[AtomicCheckpointIO()],
         callbacks=callbacks,

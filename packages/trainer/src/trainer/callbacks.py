@@ -120,7 +120,12 @@ class PlainProgress(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        shown = {k: float(v) for k, v in trainer.callback_metrics.items() if k.split("/")[-1] in ("acc", "loss")}
+        # epoch-level training metrics are computed after this hook; show the latest loss and validation
+        shown = {
+            k: float(v)
+            for k, v in trainer.callback_metrics.items()
+            if k.startswith("val/") or k == "train/loss"
+        }
         metrics = " ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items()))
         log.info(
             "epoch %d/%d done in %.1f s: %s",

@@ -12,7 +12,9 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's torch checkpoint IO, writing to a sibling temp file and renaming it into place."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
         target = Path(path)
         tmp = target.with_name(f".{target.name}.tmp")
         super().save_checkpoint(checkpoint, tmp, storage_options)

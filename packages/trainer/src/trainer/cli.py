@@ -39,13 +39,11 @@ def _run(cfg: DictConfig) -> float:
     except TrainerError as exc:
         print(f"trainer: error: {exc}", file=sys.stderr)
         sys.exit(1)
-    log.info(
-        "test accuracy %.4f, test loss %.4f, training %.1f s over %d epochs; artifact in %s",
-        metrics["test_accuracy"],
-        metrics["test_loss"],
-        metrics["train_time_s"],
-        metrics["epochs"],
-        cfg.paths.output_dir,
+    from lightning.pytorch.utilities import rank_zero_info
+
+    rank_zero_info(
+        f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
+        f"training {metrics['train_time_s']:.1f} s over {metrics['epochs']} epochs; artifact in {cfg.paths.output_dir}"
     )
     # returned for sweepers that optimise the run's result
     return float(metrics["test_accuracy"])

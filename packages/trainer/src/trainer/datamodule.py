@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ class IdxDataModule(pl.LightningDataModule):
         eval_batch_size: int = 1024,
         val_size: int = 5000,
         split_seed: int = 12345,
-        shuffle_seed: int = 0,
+        shuffle_seed: int | None = 0,
         augment: dict[str, Any] | None = None,
         num_classes: int | None = None,
         image_size: int | None = None,
@@ -43,7 +44,10 @@ class IdxDataModule(pl.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.val_size = val_size
         self.split_seed = split_seed
-        self.shuffle_seed = shuffle_seed
+        # no seed: a fresh random batch order (a resumed run then sees a different order)
+        self.shuffle_seed = (
+            shuffle_seed if shuffle_seed is not None else random.SystemRandom().randrange(2**31)
+        )
         self.augment = dict(augment or {})
         self.expected_num_classes = num_classes
         self.expected_image_size = image_size
@@ -63,7 +67,9 @@ class IdxDataModule(pl.LightningDataModule):
             )
         size = dataset.train_images.shape[-1]
         if self.expected_image_size is not None and size != self.expected_image_size:
-            raise DatasetError(f"data.image_size={self.expected_image_size} but {self.data_dir} has {size}-pixel images")
+            raise DatasetError(
+                f"data.image_size={self.expected_image_size} but {self.data_dir} has {size}-pixel images"
+            )
         self.dataset = dataset
 
     @property

@@ -66,5 +66,7 @@ def write_kfp_outputs(
         if uri:
             outputs[name] = {"artifacts": [{"name": name, "uri": str(uri), "metadata": md}]}
     if not outputs:
-        raise TrainerError("kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is")
+        raise TrainerError(
+            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
+        )
     write_json(Path(kfp_cfg.output_file), {"artifacts": outputs})

@@ -28,6 +28,8 @@ def provenance(data_dir: str, manifest: dict[str, Any] | None) -> dict[str, Any]
         files = manifest.get("files")
         if isinstance(files, dict):
             dataset["sha256"] = {
-                name: info["sha256"] for name, info in files.items() if isinstance(info, dict) and "sha256" in info
+                name: info["sha256"]
+                for name, info in files.items()
+                if isinstance(info, dict) and "sha256" in info
             }
     return {"dataset": dataset, "packages": package_versions()}

@@ -1,0 +1,224 @@
+"""Trainer speed: per-epoch training time against lightning-hydra-template's data path, and time to 91 %.
+
+Baseline (the template's MNISTDataModule path): torchvision ``FashionMNIST`` dataset, per-sample
+``ToTensor() + Normalize((0.1307,), (0.3081,))``, ``DataLoader(batch_size=128, num_workers=0, shuffle=True)``.
+Ours: the trainer's in-memory path (``IdxDataModule``: whole dataset resident on the device, batches by
+indexing). Both train the same SimpleDenseNet (784-64-128-64-10, Adam 1e-3) with the same LightningModule
+in the same Lightning loop on the same 60,000 training images, validation off; epoch time is the training
+loop only (``RunHistory``). Repetitions alternate baseline and ours; the ratio is of the medians.
+
+Then the default configuration (``experiment=fashion_mnist_cnn``) trains on Fashion-MNIST and we report its
+test accuracy and summed training-loop seconds.
+
+    python benchmarks/trainer_epoch_time.py [--data-dir DIR] [--reps 3] [--baseline-epochs 2] [--ours-epochs 3]
+
+Writes benchmarks/results/trainer_epoch_time.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from trainer import compose_config, train
+from trainer.callbacks import RunHistory
+from trainer.datamodule import IdxDataModule
+from trainer.models import SimpleDenseNet
+from trainer.module import ClassifierModule
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RAW_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _module() -> ClassifierModule:
+    return ClassifierModule(
+        net=SimpleDenseNet(), optimizer=partial(torch.optim.Adam, lr=1e-3), num_classes=10
+    )
+
+
+def _trainer(epochs: int, history: RunHistory, precision: str = "32-true") -> pl.Trainer:
+    return pl.Trainer(
+        max_epochs=epochs,
+        precision=precision,
+        accelerator="auto",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        callbacks=[history],
+    )
+
+
+def baseline_epochs(root: Path, epochs: int) -> list[float]:
+    """lightning-hydra-template's input pipeline: torchvision dataset, per-sample transforms, DataLoader."""
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    dataset = datasets.FashionMNIST(str(root), train=True, transform=transform, download=False)
+    loader = DataLoader(dataset, batch_size=128, num_workers=0, shuffle=True, pin_memory=False)
+    history = RunHistory()
+    _trainer(epochs, history).fit(_module(), train_dataloaders=loader)
+    return history.epoch_times_s
+
+
+def ours_epochs(data_dir: Path, epochs: int) -> tuple[list[float], str]:
+    """The trainer's data path with ``model=mlp data.batch_size=128`` (all 60,000 images, no validation)."""
+    datamodule = IdxDataModule(str(data_dir), batch_size=128, val_size=0)
+    history = RunHistory()
+    # the trainer's own default: bf16 autocast where the GPU supports it
+    gpu_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    trainer = _trainer(epochs, history, "bf16-mixed" if gpu_bf16 else "32-true")
+    trainer.fit(_module(), datamodule=datamodule)
+    return history.epoch_times_s, str(trainer.precision)
+
+
+def torchvision_root(data_dir: Path, tmp: Path) -> Path:
+    raw = tmp / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in RAW_FILES:
+        (raw / name).symlink_to((data_dir / name).resolve())
+    return tmp
+
+
+def accuracy_run(data_dir: Path, tmp: Path) -> dict[str, Any]:
+    cfg = compose_config(
+        [
+            "experiment=fashion_mnist_cnn",
+            f"data.data_dir={data_dir}",
+            f"paths.output_dir={tmp / 'cnn'}",
+            "logger=none",
+            "progress=none",
+        ]
+    )
+    metrics = train(cfg)
+    return {
+        "config": "experiment=fashion_mnist_cnn",
+        "epochs": metrics["epochs"],
+        "test_accuracy": round(metrics["test_accuracy"], 4),
+        "train_time_s": metrics["train_time_s"],
+        "epoch_times_s": metrics["epoch_times_s"],
+        "best_val_accuracy": round(metrics["best_val_accuracy"], 4),
+    }
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "lightning": pl.__version__,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    }
+    if hasattr(os, "sched_getaffinity"):
+        info["usable_cores"] = len(os.sched_getaffinity(0))
+    return info
+
+
+def write_results(result: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "trainer_epoch_time.json").write_text(json.dumps(result, indent=2) + "\n")
+    ep = result["epoch_time"]
+    lines = [
+        "# trainer: per-epoch training time and time to accuracy",
+        "",
+        f"Machine: {result['machine']['device']}, {result['machine'].get('usable_cores')} usable cores, "
+        f"torch {result['machine']['torch']} ({result['machine']['torch_threads']} threads), "
+        f"lightning {result['machine']['lightning']}; load average {result['load_average_before']} before, "
+        f"{result['load_average_after']} after.",
+        "",
+        "SimpleDenseNet (784-64-128-64-10, Adam 1e-3), batch 128, 60,000 Fashion-MNIST training images, "
+        "same LightningModule and Lightning loop; seconds of the training loop per epoch (median):",
+        "",
+        "| data path | epochs timed | median s/epoch |",
+        "|---|---|---|",
+        f"| lightning-hydra-template (torchvision + ToTensor/Normalize + DataLoader) | "
+        f"{len(ep['baseline_s'])} | {ep['baseline_median_s']:.3f} |",
+        f"| trainer in-memory ({ep['ours_precision']}) | {len(ep['ours_s'])} | {ep['ours_median_s']:.3f} |",
+        "",
+        f"**Speed-up: {ep['speedup']:.1f}x** per epoch.",
+        "",
+    ]
+    acc = result.get("accuracy")
+    if acc:
+        lines += [
+            f"Default config (`{acc['config']}`, small CNN): **{acc['test_accuracy'] * 100:.2f} % test accuracy "
+            f"after {acc['train_time_s']:.1f} s** of training ({acc['epochs']} epochs: "
+            f"{', '.join(f'{t:.1f}' for t in acc['epoch_times_s'])} s).",
+            "",
+        ]
+    (out_dir / "trainer_epoch_time.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("/usr/share/datasets/fashion-mnist"))
+    parser.add_argument("--reps", type=int, default=3, help="alternating repetitions of baseline and ours")
+    parser.add_argument("--baseline-epochs", type=int, default=1, help="baseline epochs per repetition")
+    parser.add_argument("--ours-epochs", type=int, default=3, help="in-memory epochs per repetition")
+    parser.add_argument("--skip-accuracy", action="store_true", help="skip the default-config accuracy run")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    import warnings
+
+    warnings.filterwarnings("ignore")  # Lightning's num_workers advice is the point of the baseline
+    pl.seed_everything(0, verbose=False)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    started = time.perf_counter()
+    baseline: list[float] = []
+    ours: list[float] = []
+    precision = ""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        root = torchvision_root(args.data_dir, tmp)
+        for rep in range(args.reps):
+            baseline += baseline_epochs(root, args.baseline_epochs)
+            times, precision = ours_epochs(args.data_dir, args.ours_epochs)
+            ours += times
+            print(
+                f"rep {rep + 1}: baseline {baseline[-args.baseline_epochs :]} s, ours {times} s", flush=True
+            )
+        accuracy = None if args.skip_accuracy else accuracy_run(args.data_dir, tmp)
+    base_median, ours_median = statistics.median(baseline), statistics.median(ours)
+    result = {
+        "machine": machine(),
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "epoch_time": {
+            "model": "SimpleDenseNet 784-64-128-64-10, Adam lr 1e-3, batch 128",
+            "baseline_s": baseline,
+            "ours_s": ours,
+            "ours_precision": precision,
+            "baseline_median_s": round(base_median, 4),
+            "ours_median_s": round(ours_median, 4),
+            "speedup": round(base_median / ours_median, 2),
+        },
+        "accuracy": accuracy,
+        "benchmark_wall_s": round(time.perf_counter() - started, 1),
+    }
+    write_results(result, args.out_dir)
+    print(json.dumps({"speedup": result["epoch_time"]["speedup"], "accuracy": accuracy}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
