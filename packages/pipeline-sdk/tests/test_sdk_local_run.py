@@ -185,10 +185,10 @@ def test_an_existing_run_name_is_refused(sdk: Callable, clean_error: Callable, r
     clean_error(sdk("run", f"local.root={runs}", "--run-name", "taken"), "run directory", "already exists")
 
 
-def test_ctrl_c_stops_the_step_and_records_the_cancellation(
-    repo: Path, component: Callable, tiny_data_prepare: Path, runs: Path, tmp_path: Path
-) -> None:
-    pid_file = tmp_path / "child.pid"
+def start_run_with_a_sleeping_step(
+    repo: Path, component: Callable, tiny_data_prepare: Path, runs: Path, pid_file: Path
+) -> subprocess.Popen[str]:
+    """`pipeline-sdk run` whose train step writes its pid to ``pid_file`` and sleeps; returns once it sleeps."""
     sleeper = component(
         "sleeper",
         "train",
@@ -200,9 +200,8 @@ def test_ctrl_c_stops_the_step_and_records_the_cancellation(
             ]
         },
     )
-    exe = Path(sys.executable).with_name("pipeline-sdk")
     cmd = [
-        str(exe),
+        str(Path(sys.executable).with_name("pipeline-sdk")),
         "run",
         f"components.data_prepare={tiny_data_prepare}",
         f"components.train={sleeper}",
@@ -210,21 +209,52 @@ def test_ctrl_c_stops_the_step_and_records_the_cancellation(
         "--run-name",
         "r",
     ]
-    with subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + 120
-        while not pid_file.exists() or not pid_file.read_text():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not pid_file.exists() or not pid_file.read_text():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return proc
+
+
+def wait_gone(pid: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_stops_the_step_and_records_the_cancellation(
+    repo: Path, component: Callable, tiny_data_prepare: Path, runs: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    with start_run_with_a_sleeping_step(repo, component, tiny_data_prepare, runs, pid_file) as proc:
+        proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "pipeline-sdk run: interrupted" in stderr and "Traceback" not in stderr
     record = json.loads((runs / "r" / "run.json").read_text())
     assert record["state"] == "CANCELLED"
     assert record["tasks"]["train"]["state"] == "CANCELLED"
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(pid_file.read_text()), 0)
+    assert wait_gone(int(pid_file.read_text()), timeout=1)
+
+
+def test_a_killed_runner_takes_its_step_down(
+    repo: Path, component: Callable, tiny_data_prepare: Path, runs: Path, tmp_path: Path
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("parent-death signal is Linux-only")
+    pid_file = tmp_path / "child.pid"
+    with start_run_with_a_sleeping_step(repo, component, tiny_data_prepare, runs, pid_file) as proc:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert wait_gone(int(pid_file.read_text()))
 
 
 @pytest.mark.slow
@@ -232,7 +262,7 @@ def test_default_pipeline_on_real_fashion_mnist(sdk: Callable, runs: Path) -> No
     """The README quickstart: `pipeline-sdk run` with the default config on the OS copy of Fashion-MNIST."""
     if not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists():
         pytest.skip("Debian package dataset-fashion-mnist is not installed")
-    result = sdk("run", f"local.root={runs}", "--run-name", "real")
+    result = sdk("run", f"local.root={runs}", "--run-name", "real", timeout=1800)
     assert result.returncode == 0, result.stderr
     record = result.run_json()
     assert record["state"] == "SUCCEEDED"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 from pipeline_sdk.command_line import command_parser, run_command
 
@@ -11,6 +13,10 @@ DESCRIPTION = (
     "(no cloud account, no Docker); artifacts and logs go under local.root/<run>/<task>/. Prints the "
     "run directory, which holds run.json."
 )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +28,8 @@ def main(argv: list[str]) -> int:
 
     def body() -> int:
         args = parser.parse_intermixed_args(argv)
+        # SIGTERM (a CI timeout, `kill`) stops the running step and records the run like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         from pipeline_sdk.config import load_config
         from pipeline_sdk.local import run_locally
 

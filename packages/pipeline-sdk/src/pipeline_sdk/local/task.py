@@ -67,6 +67,24 @@ def prepare_task(
     return PreparedTask(name, command, env, task_root, executor_input, component_spec)
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook giving the step SIGTERM when the runner dies, even by SIGKILL.
+
+    Without it a killed ``pipeline-sdk run`` would leave its training step running (the step has its own
+    session, so that Ctrl-C reaches the runner first and the runner stops the step in order).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, called after
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | None = None) -> int:
     """Run the task, writing its combined stdout/stderr to ``log_path``; return the exit code.
 
@@ -86,6 +104,7 @@ def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | N
                 text=True,
                 errors="replace",
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as e:
             log.write(f"cannot start: {e}\n")
