@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +50,10 @@ def startup(reps: int) -> dict[str, float]:
     return {"python_pass_s": round(base, 4), "sdk_help_s": round(help_, 4), "ratio": round(help_ / base, 2)}
 
 
-def local_runs(reps: int, overrides: list[str]) -> dict[str, object]:
+def local_runs(reps: int, overrides: list[str], on_rep: Callable[[dict[str, object]], None]) -> None:
+    """Run the pipeline ``reps`` times; ``on_rep`` gets the summary so far after each repetition."""
     sdk = str(BIN / "pipeline-sdk")
-    runs = []
+    runs: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="bench-local-") as root:
         for i in range(reps):
             seconds, done = timed(
@@ -68,11 +70,14 @@ def local_runs(reps: int, overrides: list[str]) -> dict[str, object]:
                 flush=True,
             )
             shutil.rmtree(Path(root) / f"rep{i}")
-    return {
-        "reps": runs,
-        "median_wall_s": round(statistics.median(r["wall_s"] for r in runs), 2),
-        "median_test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
-    }
+            on_rep(
+                {
+                    "overrides": overrides,
+                    "reps": runs,
+                    "median_wall_s": round(statistics.median(r["wall_s"] for r in runs), 2),
+                    "median_test_accuracy": round(statistics.median(r["test_accuracy"] for r in runs), 4),
+                }
+            )
 
 
 def main() -> int:
@@ -94,16 +99,21 @@ def main() -> int:
         "startup": startup(args.help_reps),
     }
     print(f"start-up: {result['startup']}", flush=True)
-    if not args.skip_run:
-        result["local_run"] = {"overrides": args.overrides, **local_runs(args.reps, args.overrides)}
-    result["load_average"] = {
-        "before": [round(x, 2) for x in load_before],
-        "after": [round(x, 2) for x in os.getloadavg()],
-    }
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "local_pipeline.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "local_pipeline.md").write_text(markdown(result))
+    def save(local_run: dict[str, object] | None = None) -> None:
+        if local_run is not None:
+            result["local_run"] = local_run
+        result["load_average"] = {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "local_pipeline.json").write_text(json.dumps(result, indent=2) + "\n")
+        (RESULTS / "local_pipeline.md").write_text(markdown(result))
+
+    save()
+    if not args.skip_run:
+        local_runs(args.reps, args.overrides, save)
     print(f"wrote {RESULTS / 'local_pipeline.json'} and .md")
     return 0
 
