@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny Hydra app package, component texts, and a way to run the console script."""
+"""Shared fixtures: a tiny Hydra app package and a way to run the console script."""
 
 from __future__ import annotations
 
@@ -10,41 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-GOLDEN = Path(__file__).parent / "golden"
-
-CONTRACT_TRAIN = textwrap.dedent(
-    """\
-    name: train
-    inputs:
-    - {name: dataset, type: Dataset}
-    - {name: epochs, type: Integer, default: '5'}
-    - {name: learning_rate, type: Float, default: '0.002'}
-    - {name: experiment, type: String, default: fashion_mnist_cnn}
-    outputs:
-    - {name: model, type: Model}
-    - {name: metrics, type: Metrics}
-    - {name: classification_metrics, type: ClassificationMetrics}
-    implementation:
-      container:
-        image: REGISTRY/trainer:0.1.0
-        command: [COMMAND]
-        args:
-        - data.data_dir={{$.inputs.artifacts['dataset'].path}}
-        - trainer.max_epochs={{$.inputs.parameters['epochs']}}
-        - model.optimizer.lr={{$.inputs.parameters['learning_rate']}}
-        - experiment='{{$.inputs.parameters['experiment']}}'
-        - paths.output_dir={{$.outputs.artifacts['model'].path}}
-        - kfp.output_file={{$.outputs.output_file}}
-        - kfp.metrics_uri={{$.outputs.artifacts['metrics'].uri}}
-    """
-)
-
-
-@pytest.fixture
-def contract_train() -> Callable[[str], str]:
-    """The repository's train component text, running ``command``."""
-    return lambda command="trainer": CONTRACT_TRAIN.replace("COMMAND", command)
 
 
 @pytest.fixture
