@@ -162,6 +162,6 @@ def render_scalar(value: str, style: str | None, flow: bool) -> str:
     """YAML source for a string scalar, keeping ``style`` (None = plain, ``'`` or ``"``) when it can."""
     if style is None and _plain_safe(value, flow):
         return value
-    if style == "'" and not _NON_PRINTABLE.search(value) and "\n" not in value:
+    if style == "'" and not _NON_PRINTABLE.search(value) and "\n" not in value and "\r" not in value:
         return "'" + value.replace("'", "''") + "'"
     return _double_quoted(value)
