@@ -108,7 +108,7 @@ def buildah_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builda
     yield storage
     # Nothing may stay mounted before the directory goes (buildah run unmounts its own binds on exit).
     subprocess.run(["buildah", "umount", "--all"], env=storage.env, capture_output=True, check=False)
-    shutil.rmtree(storage.root, ignore_errors=True)
+    subprocess.run(["rm", "-rf", "--one-file-system", str(storage.root)], check=False)  # faster than rmtree
 
 
 def build_debian_base(archive: Path, storage: BuildahStorage, cas: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_sdk.images import ImageLock, LockedImage, image_reference, load_lock
-from pipeline_sdk.images.build import _merge
+from pipeline_sdk.images.build import merged_entry
 from pipeline_sdk.images.lock import LockError
 
 DIGEST = "sha256:" + "d" * 64
@@ -56,8 +56,8 @@ def test_a_local_rebuild_keeps_the_pushed_digest_only_for_identical_content() ->
     pushed = LockedImage("r/trainer", "0.1.0", DIGEST, True, IMAGE_ID)
     same = LockedImage("r/trainer", "0.1.0", None, False, IMAGE_ID)
     changed = LockedImage("r/trainer", "0.1.0", None, False, "sha256:" + "2" * 64)
-    assert _merge(pushed, same) == pushed
-    assert _merge(pushed, changed) == changed
-    assert _merge(None, same) == same
+    assert merged_entry(pushed, same) == pushed
+    assert merged_entry(pushed, changed) == changed
+    assert merged_entry(None, same) == same
     newer_push = LockedImage("r/trainer", "0.1.0", "sha256:" + "e" * 64, True, "sha256:" + "2" * 64)
-    assert _merge(pushed, newer_push) == newer_push
+    assert merged_entry(pushed, newer_push) == newer_push

@@ -103,7 +103,7 @@ def _build_one(
     return LockedImage(repository, tag, digest=digest, pushed=True, image_id=image_id)
 
 
-def _merge(previous: LockedImage | None, built: LockedImage) -> LockedImage:
+def merged_entry(previous: LockedImage | None, built: LockedImage) -> LockedImage:
     """A local rebuild of an already pushed image with the same content keeps the pushed digest."""
     if (
         previous is not None
@@ -130,7 +130,7 @@ def build_images(
     with tempfile.TemporaryDirectory(prefix="build-images-") as tmp:
         for component in components:
             built = _build_one(builder, component, options, Path(tmp))
-            lock.images[component.name] = _merge(lock.images.get(component.name), built)
+            lock.images[component.name] = merged_entry(lock.images.get(component.name), built)
             try:
                 lock.save(lock_path)
             except OSError as e:
