@@ -135,7 +135,7 @@ def get_key(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
 
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_INDICATORS = frozenset(",[]{}")
+_FLOW_PLAIN = re.compile(r"[\w./=+~$()-]+")
 _STR_TAG = "tag:yaml.org,2002:str"
 _resolver = yaml.resolver.Resolver()
 
@@ -148,8 +148,8 @@ def _plain_safe(value: str, flow: bool) -> bool:
         return False
     if any(c in value for c in "\n\r\t") or ": " in value or " #" in value or value.endswith(":"):
         return False
-    if flow and not _FLOW_INDICATORS.isdisjoint(value):
-        return False
+    if flow and not _FLOW_PLAIN.fullmatch(value):
+        return False  # libyaml ends flow plain scalars at more characters than the spec says
     return _resolver.resolve(ScalarNode, value, (True, False)) == _STR_TAG
 
 
