@@ -25,7 +25,7 @@ class SmallCNN(nn.Module):
         self,
         in_channels: int = 1,
         num_classes: int = 10,
-        channels: tuple[int, ...] = (32, 64),
+        channels: tuple[int, ...] = (24, 48),
         hidden: int = 128,
         dropout: float = 0.0,
         image_size: int = 28,
