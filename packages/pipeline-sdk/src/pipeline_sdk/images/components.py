@@ -36,11 +36,11 @@ def source_version(package_dir: Path) -> str:
     except (OSError, SyntaxError) as e:
         raise ImageBuildError(f"cannot read the version of {package_dir.name} from {about}: {e}") from None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets):
-            value = node.value  # type: ignore[union-attr]
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                return value.value
+        if not isinstance(node, ast.Assign):
+            continue
+        named = any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+        if named and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return node.value.value
     raise ImageBuildError(f"{about} does not set __version__ to a string literal")
 
 
