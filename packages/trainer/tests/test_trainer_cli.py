@@ -234,3 +234,17 @@ def test_invalid_trainer_setting_is_one_line(run_cli, tiny_data: Path, tmp_path:
     assert result.returncode == 1
     assert result.stderr.startswith("trainer: error: cannot build lightning.pytorch.Trainer:")
     _no_traceback(result.stderr)
+
+
+@pytest.mark.parametrize("value", ["null", "''", "'null'"])
+def test_experiment_null_means_no_experiment(run_cli, value: str) -> None:
+    result = run_cli("--cfg", "job", f"experiment={value}")
+    assert result.returncode == 0, result.stderr
+    assert "task_name: train" in result.stdout
+
+
+def test_quoted_experiment_selects_it(run_cli) -> None:
+    # the pipeline's component YAML quotes its string parameters
+    result = run_cli("--cfg", "job", "experiment='fashion_mnist_mlp'", "trainer.max_epochs=2")
+    assert result.returncode == 0, result.stderr
+    assert "task_name: fashion_mnist_mlp" in result.stdout and "max_epochs: 2" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import sys
@@ -154,15 +155,23 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     Raises :class:`~trainer.errors.TrainerError` for problems the user can fix (missing data, unwritable
     output directory, NaN loss, out of memory).
     """
+    cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes and image_size below
+    extras = cfg.get("extras") or {}
+    if extras.get("print_config"):
+        print(OmegaConf.to_yaml(cfg))
+    with warnings.catch_warnings():
+        if extras.get("ignore_warnings"):
+            warnings.simplefilter("ignore")
+        return _train(cfg)
+
+
+def _train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
+    from trainer.checkpoint_io import AtomicCheckpointIO
     from trainer.kfp_outputs import write_kfp_outputs
     from trainer.provenance import provenance
 
-    if cfg.get("extras", {}).get("ignore_warnings"):
-        warnings.filterwarnings("ignore")
-    if cfg.get("extras", {}).get("print_config"):
-        print(OmegaConf.to_yaml(cfg))
     output_dir = Path(cfg.paths.output_dir)
     _check_kfp(cfg)
     if cfg.get("seed") is not None:
@@ -183,8 +192,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     assert isinstance(trainer_cfg, dict)
     trainer_cfg["precision"] = _precision(cfg.trainer)
-    from trainer.checkpoint_io import AtomicCheckpointIO
-
     trainer: pl.Trainer = _build(
         trainer_cfg,
         plugins=[AtomicCheckpointIO()],

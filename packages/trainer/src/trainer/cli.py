@@ -49,8 +49,23 @@ def _run(cfg: DictConfig) -> float:
     return float(metrics["test_accuracy"])
 
 
+# optional groups whose default is "none selected"; Hydra only accepts ~group for deselecting them
+OPTIONAL_GROUPS = ("experiment", "debug")
+_NONE_VALUES = ("null", "'null'", '"null"', "''", '""')
+
+
+def deselect_null_groups(args: list[str]) -> list[str]:
+    """Rewrite ``experiment=null`` (or an empty/quoted null value, as pipelines pass it) to ``~experiment``."""
+    rewritten = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        rewritten.append(f"~{key}" if sep and key in OPTIONAL_GROUPS and value in _NONE_VALUES else arg)
+    return rewritten
+
+
 def main() -> None:
     """Console-script entry point."""
+    sys.argv[1:] = deselect_null_groups(sys.argv[1:])
     _run()
 
 

@@ -47,10 +47,16 @@ class ClassifierModule(pl.LightningModule):
         self.compile_net = compile
         self.channels_last = channels_last
         self._forward: Callable[[torch.Tensor], torch.Tensor] = net
-        for split in ("train", "val", "test"):
-            setattr(self, f"{split}_acc", MulticlassAccuracy(num_classes, average="micro"))
+        # training accuracy and loss as two running sums: torchmetrics' per-update bookkeeping costs more
+        # than a small model's step
+        self.register_buffer("_train_sums", torch.zeros(3), persistent=False)  # correct, loss*n, n
+        for split in ("val", "test"):
+            # inputs are the model's own argmax and validated labels: skip torchmetrics' per-step checks
+            setattr(
+                self, f"{split}_acc", MulticlassAccuracy(num_classes, average="micro", validate_args=False)
+            )
             setattr(self, f"{split}_loss", MeanMetric())
-        self.test_confusion = MulticlassConfusionMatrix(num_classes)
+        self.test_confusion = MulticlassConfusionMatrix(num_classes, validate_args=False)
 
     def setup(self, stage: str) -> None:
         if self.device.type == "cuda" and self.channels_last:
@@ -79,6 +85,16 @@ class ClassifierModule(pl.LightningModule):
         logits = self(x)
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if split == "train" else 0.0)
         preds = logits.argmax(dim=1)
+        if split == "train":
+            with torch.no_grad():
+                self._train_sums += torch.stack(
+                    [
+                        (preds == y).sum().float(),
+                        loss.detach().float() * len(y),
+                        torch.tensor(float(len(y)), device=y.device),
+                    ]
+                )
+            return loss
         acc: MulticlassAccuracy = getattr(self, f"{split}_acc")
         mean_loss: MeanMetric = getattr(self, f"{split}_loss")
         acc.update(preds, y)
@@ -89,14 +105,20 @@ class ClassifierModule(pl.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=False)
+        # Lightning's logging costs about as much as a small model's step: log only when something shows it
+        every = max(1, self.trainer.log_every_n_steps)
+        if (self.global_step + 1) % every == 0 or self.trainer.progress_bar_callback is not None:
+            self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=False)
         return loss
 
+    def on_train_epoch_start(self) -> None:
+        self._train_sums.zero_()
+
     def on_train_epoch_end(self) -> None:
-        self.log("train/acc", self.train_acc.compute(), prog_bar=True)
-        self.log("train/loss_epoch", self.train_loss.compute())
-        self.train_acc.reset()
-        self.train_loss.reset()
+        sums = self.trainer.strategy.reduce(self._train_sums.clone(), reduce_op="sum")
+        count = sums[2].clamp(min=1)
+        self.log("train/acc", sums[0] / count, prog_bar=True)
+        self.log("train/loss_epoch", sums[1] / count)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
