@@ -142,6 +142,13 @@ def markdown(result: dict) -> str:
             f"{run['median_wall_s']:.1f} s (steps: {steps}) |",
             f"| test accuracy | {run['median_test_accuracy']:.4f} |",
         ]
+    busiest = max(result["load_average"]["before"][0], result["load_average"]["after"][0])
+    if busiest > result["machine"]["cpus"]:
+        lines += [
+            "",
+            f"Load average reached {busiest} on {result['machine']['cpus']} CPUs: other jobs shared the machine, "
+            "so these wall times are upper bounds.",
+        ]
     return "\n".join(lines) + "\n"
 
 
