@@ -32,13 +32,16 @@ class LoadedComponent:
 def lint_components(paths: list[Path]) -> list[str]:
     """Run hydra-yaml-lint on ``paths``; raise on errors, return the warnings as text."""
     try:
-        from hydra_yaml_lint import lint_paths
+        from hydra_yaml_lint import LintError, lint_paths
     except ImportError:
         raise CompileError(
             "hydra-yaml-lint is not installed; compile lints the component YAMLs with it "
             "(pip install hydra-yaml-lint)"
         ) from None
-    diagnostics = lint_paths(paths)
+    try:
+        diagnostics = lint_paths(paths)
+    except LintError as e:
+        raise CompileError(f"cannot lint the component YAMLs: {e}") from None
     errors = [str(d) for d in diagnostics if d.severity == "error"]
     if errors:
         listing = "\n  ".join(errors)
