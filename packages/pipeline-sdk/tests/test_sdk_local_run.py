@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,18 +25,26 @@ def cli_string(key: str, value: str) -> str:
     return f"{key}='{quote_for_hydra(value)}'"
 
 
+@pytest.fixture
+def run_probe(sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path) -> Callable:
+    """`pipeline-sdk run ARGS...` of the tiny data-prepare step and the probe trainer, under ``runs``."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Any:
+        return sdk(
+            "run",
+            f"components.data_prepare={tiny_data_prepare}",
+            f"components.train={probe_train}",
+            f"local.root={runs}",
+            *args,
+            env=env,
+        )
+
+    return run
+
+
 @pytest.mark.parametrize("value", [NASTY_EXPERIMENT, "${oc.env:SOME_SECRET}", "trailing\\"])
-def test_string_parameters_arrive_verbatim_in_the_hydra_app(
-    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path, value: str
-) -> None:
-    result = sdk(
-        "run",
-        f"components.data_prepare={tiny_data_prepare}",
-        f"components.train={probe_train}",
-        f"local.root={runs}",
-        cli_string("params.experiment", value),
-        env={"SOME_SECRET": "hunter2"},
-    )
+def test_string_parameters_arrive_verbatim_in_the_hydra_app(run_probe: Callable, value: str) -> None:
+    result = run_probe(cli_string("params.experiment", value), env={"SOME_SECRET": "hunter2"})
     assert result.returncode == 0, result.stderr
     run_dir = result.run_dir
     received = json.loads((run_dir / "train" / "model" / "received.json").read_text())
@@ -47,16 +56,8 @@ def test_string_parameters_arrive_verbatim_in_the_hydra_app(
     assert record["metrics"]["train"]["metrics"]["experiment_chars"] == len(value)
 
 
-def test_show_logs_streams_step_output(
-    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path
-) -> None:
-    result = sdk(
-        "run",
-        "--show-logs",
-        f"components.data_prepare={tiny_data_prepare}",
-        f"components.train={probe_train}",
-        f"local.root={runs}",
-    )
+def test_show_logs_streams_step_output(run_probe: Callable) -> None:
+    result = run_probe("--show-logs")
     assert result.returncode == 0, result.stderr
     assert "  | probe: experiment='fashion_mnist_cnn'" in result.stderr
     assert "probe: experiment=" not in result.stdout
@@ -112,17 +113,9 @@ def test_tiny_pipeline_end_to_end_with_the_real_packages(
 
 
 def test_failing_step_fails_fast_with_its_log_tail(
-    sdk: Callable, clean_error: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path
+    run_probe: Callable, clean_error: Callable, runs: Path
 ) -> None:
-    result = sdk(
-        "run",
-        f"components.data_prepare={tiny_data_prepare}",
-        f"components.train={probe_train}",
-        f"local.root={runs}",
-        "--run-name",
-        "broken",
-        env={"PROBE_FAIL": "1"},
-    )
+    result = run_probe("--run-name", "broken", env={"PROBE_FAIL": "1"})
     clean_error(
         result, "pipeline-sdk run: error: step 'train' failed with exit code 3", "probe: failing on purpose"
     )

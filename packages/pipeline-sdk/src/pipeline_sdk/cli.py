@@ -16,7 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pipeline_sdk.commands.run", "run the compiled pipeline locally (no cloud, no Docker)"),
     "submit": ("pipeline_sdk.commands.submit", "submit to Vertex AI Pipelines or Kubeflow Pipelines"),
     "publish": ("pipeline_sdk.commands.publish", "upload the compiled template to Artifact Registry"),
-    "build-images": ("pipeline_sdk.images.cli", "build (and push) the component images, write the image lock"),
+    "build-images": (
+        "pipeline_sdk.images.cli",
+        "build (and push) the component images, write the image lock",
+    ),
 }
 
 USAGE = """usage: pipeline-sdk [--version] [--help] COMMAND [ARGS...]

@@ -1,4 +1,6 @@
-"""Shared plumbing for the ``pipeline-sdk`` subcommands: argument parsing and the error boundary."""
+"""Shared plumbing for every ``pipeline-sdk`` subcommand: argument parsing and the error boundary.
+
+Expected failures become one stderr line and an exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -17,9 +19,13 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def command_parser(command: str, description: str) -> ArgumentParser:
+def command_parser(
+    command: str, description: str, formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter
+) -> ArgumentParser:
     """A parser with the options every config-driven command shares: ``--config-dir`` and overrides."""
-    parser = ArgumentParser(prog=f"pipeline-sdk {command}", description=description)
+    parser = ArgumentParser(
+        prog=f"pipeline-sdk {command}", description=description, formatter_class=formatter_class
+    )
     parser.add_argument(
         "--config-dir",
         metavar="DIR",
@@ -36,7 +42,8 @@ def command_parser(command: str, description: str) -> ArgumentParser:
 
 
 def run_command(command: str, body: Callable[[], int]) -> int:
-    """Run ``body``; expected failures print one ``pipeline-sdk <command>: error: ...`` line on stderr."""
+    """Run ``body`` and return its exit code; expected failures print one
+    ``pipeline-sdk <command>: error: ...`` line on stderr and return the error's exit code."""
     try:
         return body()
     except SdkError as e:
@@ -45,6 +52,8 @@ def run_command(command: str, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"pipeline-sdk {command}: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as e:  # argparse's --help
+        return int(e.code or 0)
 
 
 __all__ = ["ArgumentParser", "command_parser", "run_command"]

@@ -1,8 +1,8 @@
 """Errors that the CLI reports as one line on stderr (no traceback).
 
-Every expected failure raises a subclass of :class:`SdkError`; the command boundary
-(``pipeline_sdk.commands.*.main``) prints ``pipeline-sdk <command>: error: <message>`` and returns
-``exit_code``.
+Every expected failure raises a subclass of :class:`SdkError`; the command boundary every subcommand
+runs in (:func:`pipeline_sdk.command_line.run_command`) prints ``pipeline-sdk <command>: error: <message>``
+and returns ``exit_code``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from pipeline_sdk.submit.boundary import ArgumentParser, quiet_libraries, run_command
+from pipeline_sdk.command_line import ArgumentParser, command_parser, run_command
+from pipeline_sdk.submit.cli_options import add_client_options, quiet_libraries, require_positive
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then upload the template to a KFP
 template registry (an Artifact Registry repository of format KFP), tagged with the version, so runs can
@@ -17,12 +18,7 @@ Credentials: Application Default Credentials."""
 
 
 def _parser() -> ArgumentParser:
-    p = ArgumentParser(
-        prog="pipeline-sdk publish",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra override of configs/pipeline.yaml")
+    p = command_parser("publish", DESCRIPTION, argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--host",
         required=True,
@@ -34,23 +30,19 @@ def _parser() -> ArgumentParser:
         default=None,
         help="tag to attach (repeatable; default: v<pipeline-sdk version> and latest)",
     )
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="limit for each network wait")
-    p.add_argument("--config-dir", type=Path, default=None, help="directory holding pipeline.yaml")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the client libraries' logs")
+    add_client_options(p)
     return p
 
 
-def _publish(argv: list[str]) -> None:
+def _publish(argv: list[str]) -> int:
     from pipeline_sdk.__about__ import __version__
     from pipeline_sdk.compiler import compile_pipeline
     from pipeline_sdk.config import load_config
-    from pipeline_sdk.errors import UsageError
     from pipeline_sdk.submit.credentials import load_credentials
     from pipeline_sdk.submit.publish import check_host, publish_template, version_tag
 
     args = _parser().parse_intermixed_args(argv)
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
+    require_positive(args, "timeout")
     quiet_libraries(args.verbose)
     host = check_host(args.host)
     tags = args.tag or [version_tag(__version__), "latest"]
@@ -63,6 +55,7 @@ def _publish(argv: list[str]) -> None:
         )
     print(f"published {name} {version} tags {', '.join(tags)}")
     print(f"template  {host}/{name}/{tags[0]}")
+    return 0
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from pipeline_sdk.submit.boundary import ArgumentParser, quiet_libraries, run_command
+from pipeline_sdk.command_line import ArgumentParser, command_parser, run_command
+from pipeline_sdk.submit.cli_options import add_client_options, quiet_libraries, require_positive
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then create a run of it.
 
@@ -20,17 +21,9 @@ backend=kfp: a run on the Kubeflow Pipelines API at kfp.host, in experiment kfp.
 
 
 def _parser() -> ArgumentParser:
-    p = ArgumentParser(
-        prog="pipeline-sdk submit",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra override of configs/pipeline.yaml")
+    p = command_parser("submit", DESCRIPTION, argparse.RawDescriptionHelpFormatter)
     p.add_argument("--wait", action="store_true", help="poll until the run ends; exit 0 only if it succeeded")
     p.add_argument("--dry-run", action="store_true", help="print the request as JSON and contact nothing")
-    p.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="limit for each network wait (default: 60)"
-    )
     p.add_argument(
         "--poll-interval",
         type=float,
@@ -56,22 +49,17 @@ def _parser() -> ArgumentParser:
         help="do not check that the gcp.pipeline_root bucket exists",
     )
     p.add_argument("--job-id", default=None, help="Vertex job ID / KFP run name (default: NAME-TIMESTAMP)")
-    p.add_argument("--config-dir", type=Path, default=None, help="directory holding pipeline.yaml")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the client libraries' logs")
+    add_client_options(p)
     return p
 
 
-def _submit(argv: list[str]) -> None:
+def _submit(argv: list[str]) -> int:
     from pipeline_sdk.compiler import compile_pipeline
     from pipeline_sdk.config import load_config
-    from pipeline_sdk.errors import UsageError
     from pipeline_sdk.submit.options import SubmitOptions
 
     args = _parser().parse_intermixed_args(argv)
-    for flag in ("timeout", "poll_interval", "wait_timeout"):
-        value = getattr(args, flag)
-        if value is not None and not value > 0:
-            raise UsageError(f"--{flag.replace('_', '-')} must be positive, got {value:g}")
+    require_positive(args, "timeout", "poll_interval", "wait_timeout")
     quiet_libraries(args.verbose)
     options = SubmitOptions(
         wait=args.wait,
@@ -96,6 +84,7 @@ def _submit(argv: list[str]) -> None:
             from pipeline_sdk.submit.to_vertex import submit_to_vertex
 
             submit_to_vertex(cfg, compiled, options)
+    return 0
 
 
 def main(argv: list[str]) -> int:

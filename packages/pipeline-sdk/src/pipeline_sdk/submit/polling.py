@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded, RunFailed, SubmitError
+from pipeline_sdk.submit.options import SubmitOptions
 
 #: Consecutive failed polls (timeouts, HTTP 429/5xx, dropped connections) tolerated before giving up.
 MAX_POLL_FAILURES = 5
@@ -71,3 +72,16 @@ def wait_for_run(
                 f"{what} is still {status.state} after {max_wait:g} s (--wait-timeout); it keeps running"
             )
         sleep(interval)
+
+
+def wait_if_asked(fetch: Callable[[], RunStatus], *, what: str, options: SubmitOptions) -> None:
+    """With ``--wait``, :func:`wait_for_run` as the submit options set it up; otherwise return at once."""
+    if options.wait:
+        wait_for_run(
+            fetch,
+            what=what,
+            interval=options.poll_interval,
+            max_wait=options.wait_timeout,
+            echo=options.echo,
+            note=options.note,
+        )

@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 from pipeline_sdk.submit.errors import PreflightError
 from pipeline_sdk.submit.kfp_backend import KfpClient
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
-from pipeline_sdk.submit.polling import wait_for_run
+from pipeline_sdk.submit.polling import wait_if_asked
 
 
 def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
@@ -47,12 +47,4 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
     )
     options.echo(f"submitted run {run_id} ({run_name})")
     options.echo(f"ui        {client.run_url(run_id)}")
-    if options.wait:
-        wait_for_run(
-            lambda: client.status(run_id),
-            what=f"run {run_name}",
-            interval=options.poll_interval,
-            max_wait=options.wait_timeout,
-            echo=options.echo,
-            note=options.note,
-        )
+    wait_if_asked(lambda: client.status(run_id), what=f"run {run_name}", options=options)

@@ -11,7 +11,7 @@ from pipeline_sdk.submit.experiment import ExperimentLinker, check_experiment_na
 from pipeline_sdk.submit.images import check_images
 from pipeline_sdk.submit.labels import build_labels, package_versions
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
-from pipeline_sdk.submit.polling import wait_for_run
+from pipeline_sdk.submit.polling import wait_if_asked
 from pipeline_sdk.submit.preflight import bucket_of, check_accelerators, check_region
 from pipeline_sdk.submit.vertex import VertexClient, VertexSettings, build_request, console_url
 
@@ -90,12 +90,4 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions
         )
         linker.link(experiment_context, run_context)
         options.echo(f"experiment {experiment_url(project, region, str(experiment))}")
-    if options.wait:
-        wait_for_run(
-            lambda: client.status(name),
-            what=f"pipeline job {request.job_id}",
-            interval=options.poll_interval,
-            max_wait=options.wait_timeout,
-            echo=options.echo,
-            note=options.note,
-        )
+    wait_if_asked(lambda: client.status(name), what=f"pipeline job {request.job_id}", options=options)
