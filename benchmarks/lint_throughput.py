@@ -220,7 +220,7 @@ def main() -> int:
         "# hydra-yaml-lint throughput\n\n"
         f"{options.files} generated components, 20 args each, median of {options.repeats} runs in one process "
         f"(Python {result['python']}, {result['machine']}, {os.cpu_count()} CPUs, 1-min load average "
-        f"{result['load_average_1min_at_end']} at the end: other jobs shared the machine).\n\n"
+        f"{result['load_average_1min_at_end']} at the end).\n\n"
         "| measurement | result |\n|---|---|\n"
         f"| syntax rules ({len(syntax)} codes), 1 process | **{result['syntax_rules_files_per_s']} files/s** "
         f"(goal ≥ {GOAL_FILES_PER_S}) |\n"
