@@ -38,10 +38,10 @@ class TinyDataset:
         body = ", ".join(f'{name}: "sha256:{self.digest(name)}"' for name in FILES)
         return f"dataset.checksums={{{body}}}"
 
-    def overrides(self) -> list[str]:
-        """Overrides that make data-prepare accept this dataset from a local directory."""
+    def overrides(self, *, with_source: bool = True) -> list[str]:
+        """Overrides that make data-prepare accept this dataset (from its local directory, by default)."""
         return [
-            f"source={self.directory}",
+            *([f"source={self.directory}"] if with_source else []),
             f"dataset.counts.train={self.counts['train']}",
             f"dataset.counts.test={self.counts['test']}",
             self.checksums_override(),

@@ -44,7 +44,7 @@ def file_server(tiny):
 
 def test_downloads_from_first_working_mirror(tiny, cli, tmp_path, file_server):
     url, requests = file_server
-    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    overrides = tiny.overrides(with_source=False)
     out = tmp_path / "ds"
     result = cli(
         *overrides,
@@ -63,7 +63,7 @@ def test_downloads_from_first_working_mirror(tiny, cli, tmp_path, file_server):
 
 def test_https_base_url_source_404(tiny, cli, tmp_path, file_server):
     url, _ = file_server
-    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    overrides = tiny.overrides(with_source=False)
     result = cli(*overrides, f"source={url}/nowhere/", f"paths.output_dir={tmp_path / 'ds'}")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -74,7 +74,7 @@ def test_https_base_url_source_404(tiny, cli, tmp_path, file_server):
 def test_gcs_source(tiny, cli, tmp_path, file_server, monkeypatch):
     url, requests = file_server
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
-    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    overrides = tiny.overrides(with_source=False)
     out = tmp_path / "ds"
     result = cli(*overrides, "source=gs://bucket/fashion", f"paths.output_dir={out}")
     assert result.returncode == 0, result.stderr
@@ -85,7 +85,7 @@ def test_gcs_source(tiny, cli, tmp_path, file_server, monkeypatch):
 def test_gcs_missing_object(tiny, cli, tmp_path, file_server, monkeypatch):
     url, _ = file_server
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
-    overrides = [o for o in tiny.overrides() if not o.startswith("source=")]
+    overrides = tiny.overrides(with_source=False)
     result = cli(*overrides, "source=gs://bucket/other", f"paths.output_dir={tmp_path / 'ds'}")
     assert result.returncode == 1
     assert "cannot read gs://bucket/other/train-images-idx3-ubyte.gz" in result.stderr
