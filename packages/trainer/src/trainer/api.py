@@ -169,11 +169,13 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from trainer.checkpoint_io import AtomicCheckpointIO
+    from trainer.gpu_probe import use_cheap_cuda_check
     from trainer.kfp_outputs import write_kfp_outputs
     from trainer.provenance import provenance
 
     output_dir = Path(cfg.paths.output_dir)
     _check_kfp(cfg)
+    use_cheap_cuda_check()
     if cfg.get("seed") is not None:
         pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
 

@@ -74,17 +74,57 @@ class RunHistory(pl.Callback):
 
 
 class NonFiniteLossGuard(pl.Callback):
-    """Stop training with :class:`NonFiniteLossError` as soon as a training loss is NaN or infinite."""
+    """Stop training with :class:`NonFiniteLossError` once a training loss is NaN or infinite.
+
+    On the CPU each loss is checked as it comes. Reading a loss off an accelerator waits for the device, so
+    there (or with ``defer=True``) the first bad batch is recorded on the device and read back every
+    ``trainer.log_every_n_steps`` batches, when Lightning syncs to log anyway, and at the end of each epoch.
+    """
+
+    def __init__(self, defer: bool | None = None) -> None:
+        self.defer = defer
+        # [batch index, loss] of the epoch's first bad batch; index -1 while there is none
+        self._first_bad: torch.Tensor | None = None
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._first_bad = None
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if loss is not None and not math.isfinite(float(loss)):
-            raise NonFiniteLossError(
-                f"training loss became {float(loss)} at epoch {trainer.current_epoch}, batch {batch_idx}; "
-                "lower model.optimizer.lr or check the input data"
-            )
+        if loss is None:
+            return
+        defer = self.defer if self.defer is not None else loss.device.type != "cpu"
+        if not defer:
+            if not math.isfinite(float(loss)):
+                self._stop(trainer, batch_idx, float(loss))
+            return
+        loss = loss.detach().float()
+        if self._first_bad is None:
+            self._first_bad = torch.tensor([-1.0, 0.0], device=loss.device)
+        seen = torch.stack([torch.tensor(float(batch_idx), device=loss.device), loss])
+        first = (self._first_bad[0] < 0) & ~torch.isfinite(loss)
+        self._first_bad = torch.where(first, seen, self._first_bad)
+        if (batch_idx + 1) % max(1, trainer.log_every_n_steps) == 0:
+            self._check(trainer)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._check(trainer)
+
+    def _check(self, trainer: pl.Trainer) -> None:
+        if self._first_bad is None:
+            return
+        batch_idx, loss = self._first_bad.tolist()
+        if batch_idx >= 0:
+            self._stop(trainer, int(batch_idx), loss)
+
+    @staticmethod
+    def _stop(trainer: pl.Trainer, batch_idx: int, loss: float) -> None:
+        raise NonFiniteLossError(
+            f"training loss became {loss} at epoch {trainer.current_epoch}, batch {batch_idx}; "
+            "lower model.optimizer.lr or check the input data"
+        )
 
 
 class PlainProgress(pl.Callback):
