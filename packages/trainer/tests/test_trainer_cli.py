@@ -51,6 +51,7 @@ def test_train_and_artifact(run_cli, fast, tiny_data: Path, tmp_path: Path) -> N
     assert torch.load(out / "model.pt", weights_only=True)
     assert "trainer.max_epochs" not in (out / "config.yaml").read_text()
     assert "max_epochs: 2" in (out / "config.yaml").read_text()
+    assert "litlogger" not in result.stdout + result.stderr
     # Hydra left nothing in the working directory
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 

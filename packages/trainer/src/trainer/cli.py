@@ -18,6 +18,13 @@ from trainer.errors import TrainerError
 log = logging.getLogger("trainer")
 
 
+class _DropAdverts(logging.Filter):
+    """Drop Lightning's "Tip: try installing litlogger" line, printed on every run without that logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in str(record.msg)
+
+
 def _job_output_dir(cfg: DictConfig) -> None:
     """In a multirun, give each job its own artifact directory (the sweep subdirectory)."""
     from hydra.core.hydra_config import HydraConfig
@@ -66,6 +73,7 @@ def deselect_null_groups(args: list[str]) -> list[str]:
 def main() -> None:
     """Console-script entry point."""
     sys.argv[1:] = deselect_null_groups(sys.argv[1:])
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropAdverts())
     _run()
 
 
