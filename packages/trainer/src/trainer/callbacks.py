@@ -83,8 +83,9 @@ class NonFiniteLossGuard(pl.Callback):
 
     def __init__(self, defer: bool | None = None) -> None:
         self.defer = defer
-        # [batch index, loss] of the epoch's first bad batch; index -1 while there is none
-        self._first_bad: torch.Tensor | None = None
+        # the epoch's first bad batch index (-1 while there is none) and its loss, as device scalars: updated
+        # with torch.where and Python numbers, so no step copies anything to or from the device
+        self._first_bad: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._first_bad = None
@@ -102,10 +103,10 @@ class NonFiniteLossGuard(pl.Callback):
             return
         loss = loss.detach().float()
         if self._first_bad is None:
-            self._first_bad = torch.tensor([-1.0, 0.0], device=loss.device)
-        seen = torch.stack([torch.tensor(float(batch_idx), device=loss.device), loss])
-        first = (self._first_bad[0] < 0) & ~torch.isfinite(loss)
-        self._first_bad = torch.where(first, seen, self._first_bad)
+            self._first_bad = (torch.full((), -1, device=loss.device), torch.zeros((), device=loss.device))
+        index, value = self._first_bad
+        first = (index < 0) & ~torch.isfinite(loss)
+        self._first_bad = (torch.where(first, batch_idx, index), torch.where(first, loss, value))
         if (batch_idx + 1) % max(1, trainer.log_every_n_steps) == 0:
             self._check(trainer)
 
@@ -115,9 +116,9 @@ class NonFiniteLossGuard(pl.Callback):
     def _check(self, trainer: pl.Trainer) -> None:
         if self._first_bad is None:
             return
-        batch_idx, loss = self._first_bad.tolist()
-        if batch_idx >= 0:
-            self._stop(trainer, int(batch_idx), loss)
+        index, value = self._first_bad
+        if (batch_idx := int(index)) >= 0:
+            self._stop(trainer, batch_idx, float(value))
 
     @staticmethod
     def _stop(trainer: pl.Trainer, batch_idx: int, loss: float) -> None:

@@ -117,10 +117,10 @@ class ClassifierModule(pl.LightningModule):
 
         Lightning's automatic loop wraps every step in a closure and a dozen hook calls: ~4 % of the MLP's
         epoch on 2 CPU cores, a larger share where the step itself is short (a GPU). Stepping here keeps what
-        matters, since ``LightningOptimizer.step`` still runs the
-        precision plugin, ``on_before_optimizer_step`` and step counting, and ``manual_backward`` the DDP
-        gradient sync. Gradient clipping, gradient accumulation and ReduceLROnPlateau exist only in
-        Lightning's loop, so a Trainer or scheduler that uses them gets that loop.
+        matters, since ``LightningOptimizer.step`` still runs the precision plugin, ``on_before_optimizer_step``
+        and step counting, and ``manual_backward`` the DDP gradient sync. Gradient clipping, gradient
+        accumulation and ReduceLROnPlateau exist only in Lightning's loop, so a Trainer or scheduler that uses
+        them gets that loop.
         """
         trainer = self._trainer
         if trainer is None:
