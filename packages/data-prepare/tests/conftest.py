@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +85,49 @@ def cli():
 def idx():
     """Builders for IDX bytes, for tests that corrupt one file."""
     return idx_bytes
+
+
+@dataclass
+class FileServer:
+    url: str
+    requests: list[str] = field(default_factory=list)
+    stall_after: int | None = None  # requests beyond this many never get an answer
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def file_server(tiny):
+    """Serves the tiny dataset as an HTTP mirror (``/mirror/``) and as Cloud Storage JSON API media downloads."""
+    state = FileServer("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            state.requests.append(self.path)
+            if state.stall_after is not None and len(state.requests) > state.stall_after:
+                state.release.wait(60)
+                return
+            path = urllib.parse.urlparse(self.path).path
+            if path.startswith("/download/storage/v1/b/bucket/o/"):
+                name = urllib.parse.unquote(path.rsplit("/o/", 1)[1]).removeprefix("fashion/")
+            else:
+                name = path.removeprefix("/mirror/")
+            target = tiny.directory / name
+            if not target.is_file():
+                body = json.dumps({"error": {"code": 404, "message": "No such object"}}).encode()
+                self.send_response(404)
+            else:
+                body = target.read_bytes()
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    state.release.set()
+    server.shutdown()

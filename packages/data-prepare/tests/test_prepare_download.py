@@ -1,49 +1,10 @@
 """Downloads over real HTTP from a loopback mirror, and gs:// through a loopback Cloud Storage server."""
 
 import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
-
-
-@pytest.fixture
-def file_server(tiny):
-    """Serves the tiny dataset as an HTTP mirror and as the Cloud Storage JSON API's media downloads."""
-    requests: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            path = urllib.parse.urlparse(self.path).path
-            if path.startswith("/download/storage/v1/b/bucket/o/"):
-                name = urllib.parse.unquote(path.rsplit("/o/", 1)[1]).removeprefix("fashion/")
-            else:
-                name = path.removeprefix("/mirror/")
-            target = tiny.directory / name
-            if not target.is_file():
-                body = json.dumps({"error": {"code": 404, "message": "No such object"}}).encode()
-                self.send_response(404)
-            else:
-                body = target.read_bytes()
-                self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
 
 
 def test_downloads_from_first_working_mirror(tiny, cli, tmp_path, file_server):
-    url, requests = file_server
+    url, requests = file_server.url, file_server.requests
     overrides = tiny.overrides(with_source=False)
     out = tmp_path / "ds"
     result = cli(
@@ -62,7 +23,7 @@ def test_downloads_from_first_working_mirror(tiny, cli, tmp_path, file_server):
 
 
 def test_https_base_url_source_404(tiny, cli, tmp_path, file_server):
-    url, _ = file_server
+    url = file_server.url
     overrides = tiny.overrides(with_source=False)
     result = cli(*overrides, f"source={url}/nowhere/", f"paths.output_dir={tmp_path / 'ds'}")
     assert result.returncode == 1
@@ -72,7 +33,7 @@ def test_https_base_url_source_404(tiny, cli, tmp_path, file_server):
 
 
 def test_gcs_source(tiny, cli, tmp_path, file_server, monkeypatch):
-    url, requests = file_server
+    url, requests = file_server.url, file_server.requests
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
     overrides = tiny.overrides(with_source=False)
     out = tmp_path / "ds"
@@ -83,7 +44,7 @@ def test_gcs_source(tiny, cli, tmp_path, file_server, monkeypatch):
 
 
 def test_gcs_missing_object(tiny, cli, tmp_path, file_server, monkeypatch):
-    url, _ = file_server
+    url = file_server.url
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
     overrides = tiny.overrides(with_source=False)
     result = cli(*overrides, "source=gs://bucket/other", f"paths.output_dir={tmp_path / 'ds'}")

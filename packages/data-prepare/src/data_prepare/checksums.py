@@ -126,12 +126,19 @@ class FileDigests:
         return self.md5 if algorithm == "md5" else self.sha256
 
 
+def checksums_override() -> str:
+    """A template of the override that sets ``dataset.checksums``: Hydra cannot address one file's key, its name
+    holds dots."""
+    body = ", ".join(f"{name}: sha256:HEX" for name in IDX_FILES)
+    return f"'dataset.checksums={{{body}}}'"
+
+
 def verify(name: str, digests: FileDigests, expected: list[Digest], origin: str) -> Digest:
     """Return the reference that vouches for the file, or explain the mismatch."""
     if not expected:
         raise PrepareError(
-            f"{name}: no trusted checksum is known for this file (install torchvision, or set "
-            f"dataset.checksums.{name}=sha256:HEX)"
+            f"{name}: no trusted checksum is known for this file (install torchvision, or give every file's "
+            f"digest: {checksums_override()})"
         )
     for digest in expected:
         if digests.get(digest.algorithm) == digest.hexdigest:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
-import hydra
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
-from data_prepare.errors import PrepareError
-from data_prepare.prepare import prepare
-from data_prepare.spec import DatasetSpec
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 
 def _stderr(message: str) -> None:
     print(f"data-prepare: {message}", file=sys.stderr, flush=True)
 
 
-@hydra.main(config_path="conf", config_name="prepare", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from data_prepare.errors import PrepareError
+    from data_prepare.prepare import prepare
+    from data_prepare.spec import DatasetSpec
+
     started = time.perf_counter()
     if OmegaConf.is_missing(cfg.paths, "output_dir"):
         print(
@@ -53,9 +55,11 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Console-script entry point."""
     try:
-        _app()
+        import hydra  # inside the guard, so Ctrl-C during start-up is handled too
+
+        hydra.main(config_path="conf", config_name="prepare", version_base="1.3")(_app)()
     except KeyboardInterrupt:
-        print("data-prepare: interrupted; nothing was published", file=sys.stderr)
+        print("data-prepare: interrupted; the output directory is unchanged or complete", file=sys.stderr)
         sys.exit(130)
 
 

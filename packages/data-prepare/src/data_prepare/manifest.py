@@ -14,6 +14,14 @@ MANIFEST = "manifest.json"
 FORMAT = "idx-dataset/v1"
 
 
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2) + "\n").encode()
+
+
+#: Stands in for the manifest while files are copied into place, so an interrupted copy is known to be ours.
+PENDING = dumps({"format": FORMAT, "pending": True})
+
+
 def build(spec: DatasetSpec, files: dict[str, dict[str, Any]], origin: str) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -26,10 +34,6 @@ def build(spec: DatasetSpec, files: dict[str, dict[str, Any]], origin: str) -> d
         "source": origin,
         "producer": {"name": "data-prepare", "version": __version__},
     }
-
-
-def dumps(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2) + "\n").encode()
 
 
 def read(directory: Path) -> dict[str, Any] | None:

@@ -31,25 +31,31 @@ def prepare(
 ) -> PrepareResult:
     """Publish ``spec``'s four IDX files and a manifest to ``output_dir``, atomically.
 
-    Re-running into a complete, verified output is a no-op.
+    Re-running into a complete, verified output is a no-op; concurrent runs into one directory take turns.
     """
     output_dir = Path(output_dir).expanduser().absolute()
     if output_dir.exists() and not output_dir.is_dir():
         raise PrepareError(
             f"cannot write the output directory {output_dir}: it exists and is not a directory"
         )
-    if manifest.is_complete(output_dir, spec):
-        log(f"{output_dir} already holds verified {spec.name}; nothing to do")
-        return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
-    if output_dir.is_dir() and any(output_dir.iterdir()) and manifest.read(output_dir) is None:
-        raise PrepareError(
-            f"{output_dir} is not empty and holds no dataset manifest; refusing to replace it (choose an empty "
-            "or new directory)"
-        )
+    with publish.exclusive(output_dir, log) as locked:
+        publish.remove_leftovers(output_dir, locked=locked)
+        if manifest.is_complete(output_dir, spec):
+            log(f"{output_dir} already holds verified {spec.name}; nothing to do")
+            return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
+        if output_dir.is_dir() and any(output_dir.iterdir()) and manifest.read(output_dir) is None:
+            raise PrepareError(
+                f"{output_dir} is not empty and holds no dataset manifest; refusing to replace it (choose an "
+                "empty or new directory)"
+            )
+        src = sources.resolve(spec, source, mirrors=mirrors, timeout_s=timeout_s, progress=progress)
+        return _publish(spec, src, output_dir, log)
 
-    src = sources.resolve(spec, source, mirrors=mirrors, timeout_s=timeout_s, progress=progress)
+
+def _publish(
+    spec: DatasetSpec, src: sources.Source, output_dir: Path, log: Callable[[str], None]
+) -> PrepareResult:
     verifier = checksums.Verifier(spec)
-    publish.remove_stale_partials(output_dir)
     with publish.staging_dir(output_dir) as staging:
         records = {}
         for name, (split, kind) in IDX_FILES.items():
@@ -68,7 +74,16 @@ def prepare(
             log(f"verified {name} ({len(data):,} bytes)")
         body = manifest.build(spec, records, src.origin)
         publish.write_file(staging / manifest.MANIFEST, manifest.dumps(body))
-        publish.commit(staging, output_dir, last=manifest.MANIFEST)
+        published = publish.commit(
+            staging,
+            output_dir,
+            last=manifest.MANIFEST,
+            pending=manifest.PENDING,
+            done=lambda: manifest.is_complete(output_dir, spec),
+        )
+    if not published:
+        log(f"another run published {spec.name} to {output_dir} first; it is complete")
+        return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
     log(f"published {spec.name} to {output_dir}")
     return PrepareResult(output_dir, body, reused=False)
 
