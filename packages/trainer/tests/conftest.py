@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -51,7 +52,10 @@ def write_dataset(
             else:
                 (root / name).write_bytes(raw)
     if manifest:
-        files = {p.name: {"sha256": "0" * 64, "bytes": p.stat().st_size} for p in sorted(root.iterdir())}
+        files = {
+            p.name: {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size}
+            for p in sorted(root.iterdir())
+        }
         (root / "manifest.json").write_text(
             json.dumps(
                 {
@@ -65,6 +69,17 @@ def write_dataset(
             )
         )
     return root
+
+
+@pytest.fixture
+def set_labels() -> Callable[[Path, str, np.ndarray], None]:
+    """Replace one split's labels file (``train`` or ``t10k``) of a dataset directory."""
+
+    def write(root: Path, split: str, labels: np.ndarray) -> None:
+        raw = idx_bytes(labels.astype(np.uint8))
+        (root / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw, mtime=0))
+
+    return write
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def test_eval_shards_partition_the_split() -> None:
 
 def test_images_and_labels_stay_paired_under_transform() -> None:
     x, y = _data()
-    for images, labels in TensorBatches(x, y, 7, shuffle=True, transform=lambda t: t * 2):
+    for images, labels in TensorBatches(x, y, 7, shuffle=True, transform=lambda t, g: t * 2):
         assert torch.equal(images.view(-1), labels.float() * 2)
 
 
@@ -74,3 +74,29 @@ def test_hflip_mirrors_some_images_only() -> None:
     mirrored = flipped[..., 3].bool().all(dim=(1, 2))
     assert 0 < int(mirrored.sum()) < 64
     assert torch.equal(flipped[~mirrored], images[~mirrored])
+
+
+def test_transform_generator_depends_on_seed_epoch_and_rank_only() -> None:
+    x, y = _data()
+    epoch = [0]
+
+    def draws(seed: int, rank: int = 0) -> torch.Tensor:
+        batches = TensorBatches(x, y, 10, shuffle=True, seed=seed, epoch_fn=lambda: epoch[0], rank=rank)
+        return torch.rand(4, generator=batches.transform_generator())
+
+    first = draws(3)
+    torch.manual_seed(123)  # the global generator plays no part
+    assert torch.equal(first, draws(3))
+    assert not torch.equal(first, draws(4))
+    assert not torch.equal(first, draws(3, rank=1))
+    epoch[0] = 1
+    assert not torch.equal(first, draws(3))
+
+
+def test_augmentation_draws_from_the_given_generator_only() -> None:
+    images = torch.rand(16, 1, 6, 6)
+    a = augment_batch(images, torch.Generator().manual_seed(5), max_shift=2, hflip=True)
+    torch.manual_seed(0)
+    b = augment_batch(images, torch.Generator().manual_seed(5), max_shift=2, hflip=True)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, augment_batch(images, torch.Generator().manual_seed(6), max_shift=2, hflip=True))

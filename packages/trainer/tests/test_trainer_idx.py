@@ -43,7 +43,7 @@ def test_missing_files_are_listed(make_data) -> None:
 
 
 def test_wrong_magic(make_data) -> None:
-    root = make_data()
+    root = make_data(manifest=False)
     # swap images and labels: each has the other's magic number
     images, labels = root / "train-images-idx3-ubyte.gz", root / "train-labels-idx1-ubyte.gz"
     a, b = images.read_bytes(), labels.read_bytes()
@@ -54,7 +54,7 @@ def test_wrong_magic(make_data) -> None:
 
 
 def test_truncated_file(make_data) -> None:
-    root = make_data()
+    root = make_data(manifest=False)
     path = root / "t10k-images-idx3-ubyte.gz"
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw[:-10]))
@@ -63,15 +63,15 @@ def test_truncated_file(make_data) -> None:
 
 
 def test_not_gzip(make_data) -> None:
-    root = make_data()
+    root = make_data(manifest=False)
     (root / "train-labels-idx1-ubyte.gz").write_bytes(b"this is not gzip data")
     with pytest.raises(DatasetError, match=r"cannot read .*train-labels-idx1-ubyte.gz"):
         load_idx_dataset(root)
 
 
 def test_count_mismatch(make_data, tmp_path: Path) -> None:
-    root = make_data()
-    other = make_data("other", train=500)
+    root = make_data(manifest=False)
+    other = make_data("other", train=500, manifest=False)
     (root / "train-labels-idx1-ubyte.gz").write_bytes((other / "train-labels-idx1-ubyte.gz").read_bytes())
     with pytest.raises(DatasetError, match="train split has 600 images and 500 labels"):
         load_idx_dataset(root)
@@ -88,6 +88,7 @@ def test_manifest_with_too_few_classes(make_data) -> None:
     root = make_data()
     manifest = json.loads((root / "manifest.json").read_text())
     manifest["class_names"] = ["a", "b"]
+    manifest["num_classes"] = 2
     (root / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DatasetError, match="label 2 found but the manifest declares 2 classes"):
         load_idx_dataset(root)
@@ -100,3 +101,58 @@ def test_read_idx_header_dims(tmp_path: Path) -> None:
         b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in data.shape) + data.tobytes()
     )
     np.testing.assert_array_equal(read_idx(path, 2051), data)
+
+
+def test_a_file_that_differs_from_the_manifest_digest_is_refused(make_data) -> None:
+    root = make_data()
+    path = root / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[-1] ^= 1  # one label changed: still a valid IDX file
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte.gz does not match manifest.json: sha256 "):
+        load_idx_dataset(root)
+
+
+def test_labels_beyond_the_manifests_num_classes(make_data) -> None:
+    root = make_data()
+    manifest = json.loads((root / "manifest.json").read_text())
+    del manifest["class_names"], manifest["files"]
+    manifest["num_classes"] = 2
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="label 2 found but the manifest declares 2 classes"):
+        load_idx_dataset(root)
+
+
+def test_manifest_num_classes_and_class_names_must_agree(make_data) -> None:
+    root = make_data()
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["num_classes"] = 4
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="num_classes is 4 but class_names lists 3 names"):
+        load_idx_dataset(root)
+
+
+def test_without_a_manifest_a_stray_label_is_refused(make_data, set_labels) -> None:
+    root = make_data(manifest=False)
+    labels = load_idx_dataset(root).train_labels.copy()
+    labels[7] = 200
+    set_labels(root, "train", labels)
+    with pytest.raises(DatasetError) as err:
+        load_idx_dataset(root)
+    message = str(err.value)
+    assert "no manifest declaring its classes" in message
+    assert "labels run up to 200 with no example of 3-199" in message
+    assert "set data.num_classes=201" in message
+
+
+def test_without_a_manifest_num_classes_allows_unused_classes(make_data) -> None:
+    root = make_data(manifest=False)
+    ds = load_idx_dataset(root, num_classes=5)
+    assert ds.class_names == ["0", "1", "2", "3", "4"]
+    with pytest.raises(DatasetError, match="label 2 found but data.num_classes=2"):
+        load_idx_dataset(root, num_classes=2)
+
+
+def test_num_classes_must_agree_with_the_manifest(make_data) -> None:
+    with pytest.raises(DatasetError, match="data.num_classes=4 but .*manifest.json declares 3 classes"):
+        load_idx_dataset(make_data(), num_classes=4)

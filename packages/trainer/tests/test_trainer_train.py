@@ -32,7 +32,7 @@ def test_train_writes_a_complete_artifact(fast_overrides: list[str], tmp_path: P
     assert on_disk == json.loads(json.dumps(metrics))
     assert set(on_disk) >= METRIC_KEYS
     assert len(on_disk["epoch_times_s"]) == 3 and all(t > 0 for t in on_disk["epoch_times_s"])
-    assert on_disk["best_val_accuracy"] == max(on_disk["val_accuracy"])
+    assert on_disk["best_val_accuracy"] == max(on_disk["val_accuracy_per_epoch"])
     # the patterns are easy: well beyond the 1/3 of chance
     assert on_disk["test_accuracy"] > 0.9
     matrix = on_disk["confusion_matrix"]
@@ -119,7 +119,8 @@ def test_kfp_outputs(fast_overrides: list[str], tmp_path: Path) -> None:
     [m] = executor["artifacts"]["metrics"]["artifacts"]
     assert m["uri"] == "gs://bucket/run/metrics"
     assert m["metadata"]["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
-    assert set(m["metadata"]) == {"test_accuracy", "test_loss", "best_val_accuracy"}
+    assert set(m["metadata"]) == {"test_accuracy", "test_loss", "val_accuracy", "best_val_accuracy"}
+    assert m["metadata"]["val_accuracy"] == pytest.approx(metrics["val_accuracy"])
     [cm] = executor["artifacts"]["classification_metrics"]["artifacts"]
     assert cm["uri"] == "gs://bucket/run/classification_metrics"
     spec = cm["metadata"]["confusionMatrix"]

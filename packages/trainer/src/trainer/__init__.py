@@ -1,15 +1,36 @@
 """Fast Lightning + Hydra image-classifier trainer: a pipeline component and a standalone library.
 
->>> from trainer import compose_config, train
+>>> from trainer import compose_config, train, predict
 >>> metrics = train(compose_config(["data.data_dir=/data/fashion-mnist", "trainer.max_epochs=3"]))
 
-Heavy libraries (torch, lightning) load when training starts, not on import.
+Names load on first use: ``import trainer`` (and the console script's start) imports no third-party module,
+and torch and lightning load when training starts.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from trainer.__about__ import __version__
-from trainer.api import compose_config, load_model, train
-from trainer.errors import DatasetError, NonFiniteLossError, TrainerError
-from trainer.idx import IdxDataset, load_idx_dataset
+
+if TYPE_CHECKING:
+    from trainer.api import compose_config, train
+    from trainer.errors import DatasetError, NonFiniteLossError, TrainerError
+    from trainer.idx import IdxDataset, load_idx_dataset
+    from trainer.inference import load_model, predict
+
+_HOMES = {
+    "compose_config": "trainer.api",
+    "train": "trainer.api",
+    "load_model": "trainer.inference",
+    "predict": "trainer.inference",
+    "DatasetError": "trainer.errors",
+    "NonFiniteLossError": "trainer.errors",
+    "TrainerError": "trainer.errors",
+    "IdxDataset": "trainer.idx",
+    "load_idx_dataset": "trainer.idx",
+}
 
 __all__ = [
     "DatasetError",
@@ -20,5 +41,17 @@ __all__ = [
     "compose_config",
     "load_idx_dataset",
     "load_model",
+    "predict",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'trainer' has no attribute {name!r}")
+    return getattr(import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

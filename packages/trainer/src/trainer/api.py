@@ -8,6 +8,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,19 @@ from trainer.artifacts import (
     METRICS_FILE,
     MODEL_FILE,
     atomic_write,
-    ensure_writable_dir,
+    check_creatable_dir,
+    claim_output_dir,
     write_json,
     write_text,
 )
+from trainer.config_checks import check_config
 from trainer.errors import TrainerError
+from trainer.kfp_outputs import check_kfp_config
 
 log = logging.getLogger("trainer")
+
+# metrics.json keys also reported as KFP Metrics (Vertex AI shows and compares them across runs)
+KFP_SCALARS = ("test_accuracy", "test_loss", "val_accuracy", "best_val_accuracy")
 
 
 def compose_config(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
@@ -37,14 +44,55 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "train") ->
         return compose(config_name=config_name, overrides=list(overrides))
 
 
-def _check_kfp(cfg: DictConfig) -> None:
-    kfp_cfg = cfg.get("kfp") or {}
-    if kfp_cfg.get("output_file") and not (
-        kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")
-    ):
-        raise TrainerError(
-            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
-        )
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train, test and write the model artifact for a composed config; return what ``metrics.json`` holds.
+
+    Config values are checked first; nothing is written before the data, model and Lightning ``Trainer``
+    have been built. Raises :class:`~trainer.errors.TrainerError` for problems the user can fix (bad config
+    values, missing data, unwritable output directory, NaN loss, out of memory).
+    """
+    cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes and image_size below
+    check_config(cfg)
+    check_kfp_config(cfg.get("kfp") or {})
+    extras = cfg.get("extras") or {}
+    if extras.get("print_config"):
+        print(OmegaConf.to_yaml(cfg))
+    with warnings.catch_warnings():
+        if extras.get("ignore_warnings"):
+            warnings.simplefilter("ignore")
+        return _train(cfg)
+
+
+@dataclass
+class _Run:
+    """What one training run is made of, built from the config before anything is written."""
+
+    trainer: Any
+    model: Any
+    datamodule: Any
+    history: Any
+    best: Any
+    precision: str
+
+
+def _train(cfg: DictConfig) -> dict[str, Any]:
+    import lightning.pytorch as pl
+
+    from trainer.gpu_probe import use_cheap_cuda_check
+
+    use_cheap_cuda_check()
+    if cfg.get("seed") is not None:
+        pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    output_dir = Path(cfg.paths.output_dir)
+    check_creatable_dir(output_dir, "output directory")
+    ckpt_path = _resume_path(cfg, output_dir)
+    run = _build_run(cfg, output_dir)
+    with claim_output_dir(output_dir):
+        _fit_and_test(run, ckpt_path)
+        metrics = _metrics(cfg, run)
+        if run.trainer.is_global_zero:
+            _publish(output_dir, cfg, run.model, metrics)
+    return metrics
 
 
 def _resume_path(cfg: DictConfig, output_dir: Path) -> str | None:
@@ -58,17 +106,6 @@ def _resume_path(cfg: DictConfig, output_dir: Path) -> str | None:
         log.info("resuming from %s", last)
         return str(last)
     return None
-
-
-def _precision(trainer_cfg: DictConfig) -> str | int:
-    import torch
-
-    precision = trainer_cfg.get("precision", "auto")
-    if precision != "auto":
-        return precision
-    accelerator = str(trainer_cfg.get("accelerator", "auto"))
-    gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-    return "bf16-mixed" if gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
 def _build(node: Any, **kwargs: Any) -> Any:
@@ -102,10 +139,11 @@ def _progress_mode(cfg: DictConfig) -> str:
     return mode
 
 
-def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[Any], Any]:
+def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[Any], Any, Any]:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from trainer.callbacks import NonFiniteLossGuard, PlainProgress, RunHistory
+    from trainer.callbacks import BestWeights, NonFiniteLossGuard, RunHistory
+    from trainer.progress import LossProgressBar, PlainProgress
 
     callbacks = _instantiate_all(cfg.get("callbacks"))
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):
@@ -118,83 +156,34 @@ def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[A
                 enable_version_counter=False,
             )
         )
-    history = RunHistory()
-    callbacks += [history, NonFiniteLossGuard()]
+    history, best = RunHistory(), BestWeights()
+    callbacks += [history, best, NonFiniteLossGuard()]
     if progress == "plain":
         callbacks.append(PlainProgress())
-    return callbacks, history
+    elif progress == "bar":
+        callbacks.append(LossProgressBar())
+    return callbacks, history, best
 
 
-def _fit_and_test(trainer: Any, model: Any, datamodule: Any, ckpt_path: str | None) -> None:
-    import torch
-
-    fit_kwargs: dict[str, Any] = {"ckpt_path": ckpt_path}
-    if "weights_only" in inspect.signature(trainer.fit).parameters:
-        fit_kwargs["weights_only"] = True  # our checkpoints hold only tensors and plain values
-    try:
-        trainer.fit(model, datamodule=datamodule, **fit_kwargs)
-        trainer.test(model, datamodule=datamodule, verbose=False)
-    except torch.OutOfMemoryError:
-        raise TrainerError(
-            f"out of memory with data.batch_size={datamodule.batch_size}; try a smaller data.batch_size"
-        ) from None
-
-
-def _write_artifact(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]) -> None:
-    import torch
-
-    state = {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
-    atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
-    write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
-    write_json(output_dir / METRICS_FILE, metrics)
-
-
-def train(cfg: DictConfig) -> dict[str, Any]:
-    """Train, test and write the model artifact for a composed config; return what ``metrics.json`` holds.
-
-    Raises :class:`~trainer.errors.TrainerError` for problems the user can fix (missing data, unwritable
-    output directory, NaN loss, out of memory).
-    """
-    cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes and image_size below
-    extras = cfg.get("extras") or {}
-    if extras.get("print_config"):
-        print(OmegaConf.to_yaml(cfg))
-    with warnings.catch_warnings():
-        if extras.get("ignore_warnings"):
-            warnings.simplefilter("ignore")
-        return _train(cfg)
-
-
-def _train(cfg: DictConfig) -> dict[str, Any]:
-    import lightning.pytorch as pl
-
+def _build_run(cfg: DictConfig, output_dir: Path) -> _Run:
+    """Load the data and build the model and Lightning ``Trainer``; writes nothing."""
     from trainer.checkpoint_io import AtomicCheckpointIO
-    from trainer.gpu_probe import use_cheap_cuda_check
-    from trainer.kfp_outputs import write_kfp_outputs
-    from trainer.provenance import provenance
+    from trainer.precision import resolve_precision
 
-    output_dir = Path(cfg.paths.output_dir)
-    _check_kfp(cfg)
-    use_cheap_cuda_check()
-    if cfg.get("seed") is not None:
-        pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-
+    progress = _progress_mode(cfg)
     datamodule = _build(cfg.data, _convert_="object")
     datamodule.prepare_data()
     dataset = datamodule.dataset
-    ensure_writable_dir(output_dir, "output directory")
     with open_dict(cfg):
         cfg.data.num_classes = dataset.num_classes
         cfg.data.image_size = int(dataset.train_images.shape[-1])
     model = _build(cfg.model, _convert_="object")
-
-    progress = _progress_mode(cfg)
-    callbacks, history = _callbacks(cfg, output_dir, progress)
+    callbacks, history, best = _callbacks(cfg, output_dir, progress)
     loggers = _instantiate_all(cfg.get("logger"))
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     assert isinstance(trainer_cfg, dict)
-    trainer_cfg["precision"] = _precision(cfg.trainer)
-    trainer: pl.Trainer = _build(
+    trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator"))
+    trainer = _build(
         trainer_cfg,
         plugins=[AtomicCheckpointIO()],
         callbacks=callbacks,
@@ -202,42 +191,69 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
         enable_progress_bar=progress == "bar",
         use_distributed_sampler=False,
     )
-    _fit_and_test(trainer, model, datamodule, _resume_path(cfg, output_dir))
+    return _Run(trainer, model, datamodule, history, best, str(trainer_cfg["precision"]))
 
-    test = trainer.callback_metrics
-    scalars = {"test_accuracy": float(test["test/acc"]), "test_loss": float(test["test/loss"])}
-    if history.best_val_accuracy is not None:
-        scalars["best_val_accuracy"] = history.best_val_accuracy
-    metrics: dict[str, Any] = {
-        "test_accuracy": scalars["test_accuracy"],
-        "test_loss": scalars["test_loss"],
+
+def _fit_and_test(run: _Run, ckpt_path: str | None) -> None:
+    import torch
+
+    trainer = run.trainer
+    fit_kwargs: dict[str, Any] = {"ckpt_path": ckpt_path}
+    if "weights_only" in inspect.signature(trainer.fit).parameters:
+        fit_kwargs["weights_only"] = True  # our checkpoints hold only tensors and plain values
+    try:
+        trainer.fit(run.model, datamodule=run.datamodule, **fit_kwargs)
+        trainer.test(run.model, datamodule=run.datamodule, verbose=False)
+    except torch.OutOfMemoryError:
+        raise TrainerError(
+            f"out of memory with data.batch_size={run.datamodule.batch_size}; try a smaller data.batch_size"
+        ) from None
+    except SystemExit:
+        # Lightning answers Ctrl-C by shutting down and exiting 1; to callers it is an interruption
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
+
+
+def _metrics(cfg: DictConfig, run: _Run) -> dict[str, Any]:
+    """The content of ``metrics.json``; ``val_accuracy`` and the test figures describe the saved weights."""
+    from trainer.preprocess import PIXEL_SCALE
+    from trainer.provenance import provenance
+
+    test = run.trainer.callback_metrics
+    history, best, datamodule = run.history, run.best, run.datamodule
+    epochs = len(history.epoch_times_s)
+    return {
+        "test_accuracy": float(test["test/acc"]),
+        "test_loss": float(test["test/loss"]),
+        "val_accuracy": best.best_score,
         "best_val_accuracy": history.best_val_accuracy,
-        "epochs": len(history.epoch_times_s),
+        "saved_epoch": best.best_epoch if best.best_epoch is not None else epochs,
+        "model_selection": "best_val_accuracy" if best.best_epoch is not None else "last_epoch",
+        "epochs": epochs,
         "epoch_times_s": history.epoch_times_s,
         "train_time_s": round(sum(history.epoch_times_s), 4),
-        "val_accuracy": history.val_accuracy,
-        "confusion_matrix": model.confusion_matrix(),
-        "class_names": list(dataset.class_names),
-        "preprocessing": {"mean": datamodule.mean, "std": datamodule.std},
-        "precision": str(trainer_cfg["precision"]),
-        "device": str(trainer.strategy.root_device.type),
-        "world_size": trainer.world_size,
-        "provenance": provenance(str(cfg.data.data_dir), dataset.manifest),
+        "val_accuracy_per_epoch": history.val_accuracy,
+        "confusion_matrix": run.model.confusion_matrix(),
+        "class_names": list(datamodule.dataset.class_names),
+        "preprocessing": {"pixel_scale": PIXEL_SCALE, "mean": datamodule.mean, "std": datamodule.std},
+        "precision": run.precision,
+        "device": str(run.trainer.strategy.root_device.type),
+        "world_size": run.trainer.world_size,
+        "provenance": provenance(str(cfg.data.data_dir), datamodule.dataset.manifest),
     }
-    if trainer.is_global_zero:
-        _write_artifact(output_dir, cfg, model, metrics)
-        if cfg.get("kfp"):
-            write_kfp_outputs(cfg.kfp, scalars, metrics["class_names"], metrics["confusion_matrix"])
-    return metrics
 
 
-def load_model(output_dir: str | Path) -> Any:
-    """Rebuild the trained network from a model artifact directory (weights loaded with ``weights_only``)."""
+def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]) -> None:
+    """Write the model artifact and, inside a pipeline, the KFP outputs."""
     import torch
-    from hydra.utils import instantiate
 
-    output_dir = Path(output_dir)
-    cfg = OmegaConf.load(output_dir / CONFIG_FILE)
-    net = instantiate(cfg.model.net)
-    net.load_state_dict(torch.load(output_dir / MODEL_FILE, weights_only=True, map_location="cpu"))
-    return net.eval()
+    from trainer.kfp_outputs import write_kfp_outputs
+
+    state = {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
+    atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
+    write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
+    write_json(output_dir / METRICS_FILE, metrics)
+    if cfg.get("kfp"):
+        scalars = {k: float(metrics[k]) for k in KFP_SCALARS if metrics.get(k) is not None}
+        write_kfp_outputs(cfg.kfp, scalars, metrics["class_names"], metrics["confusion_matrix"])

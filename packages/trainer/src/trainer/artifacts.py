@@ -1,11 +1,19 @@
-"""Atomic writes of the model artifact's files: a crash never leaves a half-written file behind."""
+"""The model artifact directory: its file names, atomic writes, and one run at a time.
+
+Every file is written to a sibling temp file and renamed into place, so a crash or Ctrl-C never leaves a
+half-written file. Files get the mode a plain ``open()`` gives them under the umask (0644 under umask 022).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
+import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,28 +24,32 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
+RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK")
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """Create a new sibling temp file of ``path`` with ``open()``'s mode (0666 less the umask)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through ``write`` into a sibling temp file, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_text(path: Path, text: str) -> None:
@@ -46,6 +58,20 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def check_creatable_dir(path: Path, what: str) -> None:
+    """Fail early, writing nothing, when ``path`` cannot be a directory this process may create files in."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    reason = None
+    if not probe.is_dir():
+        reason = "Not a directory"
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        reason = "Permission denied"
+    if reason:
+        raise TrainerError(f"{what} {path} is not writable: {reason}")
 
 
 def ensure_writable_dir(path: Path, what: str) -> None:
@@ -57,3 +83,54 @@ def ensure_writable_dir(path: Path, what: str) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise TrainerError(f"{what} {path} is not writable: {reason}") from None
+
+
+def _launching_process() -> bool:
+    """Whether this is the process that started the run (not a DDP worker, which re-runs the command)."""
+    return all(os.environ.get(name, "0") == "0" for name in RANK_VARIABLES)
+
+
+def _lock(directory: Path) -> int | None:
+    """Hold an exclusive ``flock`` on ``directory``; ``None`` where the file system has no locks (gcsfuse)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise TrainerError(
+                f"output directory {directory} is in use by another trainer run; wait for it to finish "
+                "or choose another paths.output_dir"
+            ) from None
+        return None
+    return fd
+
+
+def _prune_empty_dirs(root: Path) -> None:
+    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only succeeds when empty
+
+
+@contextlib.contextmanager
+def claim_output_dir(path: Path) -> Iterator[None]:
+    """Create ``path``, hold it for this run, and leave no empty directories behind when the run fails.
+
+    Two runs writing one directory at once would interleave checkpoints and logs (Lightning's CSV logger
+    then fails rewriting the other run's rows), so a second run is refused while the first holds the lock.
+    DDP workers run under the launching process's lock.
+    """
+    created = not path.exists()
+    ensure_writable_dir(path, "output directory")
+    fd = _lock(path) if _launching_process() else None
+    try:
+        yield
+    except BaseException:
+        _prune_empty_dirs(path)
+        if created:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    finally:
+        if fd is not None:
+            os.close(fd)

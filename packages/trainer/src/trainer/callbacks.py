@@ -1,9 +1,8 @@
-"""Callbacks the trainer always installs: run history (epoch times, validation accuracy), NaN guard and
-plain-text progress lines for non-interactive logs."""
+"""Callbacks the trainer always installs: run history (epoch times, validation accuracy), the best weights
+by validation accuracy, and the NaN guard. Progress displays live in :mod:`trainer.progress`."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from typing import Any
@@ -13,8 +12,6 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 
 from trainer.errors import NonFiniteLossError
-
-log = logging.getLogger("trainer")
 
 
 def _sync(trainer: pl.Trainer) -> None:
@@ -73,6 +70,50 @@ class RunHistory(pl.Callback):
         self.val_accuracy = list(state_dict.get("val_accuracy", []))
 
 
+class BestWeights(pl.Callback):
+    """Keep the weights of the epoch with the highest validation accuracy; put them back when fitting ends.
+
+    The model that is tested and saved is therefore the one a sweep's selection step should compare:
+    ``best_score`` is its validation accuracy and ``best_epoch`` (1-based) the epoch it comes from. Ties keep
+    the earlier epoch. Without validation nothing is kept and the last epoch's weights stay. The kept weights
+    are part of the checkpoint, so a resumed run restores the same model.
+    """
+
+    def __init__(self, monitor: str = "val/acc") -> None:
+        self.monitor = monitor
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self._weights: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
+            return
+        score = trainer.callback_metrics.get(self.monitor)
+        if score is None:
+            return
+        if self.best_score is None or float(score) > self.best_score:
+            self.best_score, self.best_epoch = float(score), trainer.current_epoch + 1
+            self._weights = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._weights is not None:
+            pl_module.load_state_dict(self._weights)
+
+    def state_dict(self) -> dict[str, Any]:
+        weights = {k: v.cpu() for k, v in self._weights.items()} if self._weights is not None else None
+        return {"best_score": self.best_score, "best_epoch": self.best_epoch, "weights": weights}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best_score = state_dict.get("best_score")
+        self.best_epoch = state_dict.get("best_epoch")
+        self._weights = state_dict.get("weights")
+
+
+def training_loss(outputs: Any) -> torch.Tensor | None:
+    """The loss in what ``training_step`` returned (a tensor, or a dict with ``loss``)."""
+    return outputs["loss"] if isinstance(outputs, dict) else outputs
+
+
 class NonFiniteLossGuard(pl.Callback):
     """Stop training with :class:`NonFiniteLossError` once a training loss is NaN or infinite.
 
@@ -93,7 +134,7 @@ class NonFiniteLossGuard(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        loss = training_loss(outputs)
         if loss is None:
             return
         defer = self.defer if self.defer is not None else loss.device.type != "cpu"
@@ -125,53 +166,4 @@ class NonFiniteLossGuard(pl.Callback):
         raise NonFiniteLossError(
             f"training loss became {loss} at epoch {trainer.current_epoch}, batch {batch_idx}; "
             "lower model.optimizer.lr or check the input data"
-        )
-
-
-class PlainProgress(pl.Callback):
-    """Periodic one-line progress messages, for logs that are not a terminal (Vertex AI, CI)."""
-
-    def __init__(self, lines_per_epoch: int = 4) -> None:
-        self.lines_per_epoch = max(1, lines_per_epoch)
-        self._epoch_start = 0.0
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._epoch_start = time.perf_counter()
-
-    def on_train_batch_end(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        total = trainer.num_training_batches
-        if not trainer.is_global_zero or not isinstance(total, int) or total < 2 * self.lines_per_epoch:
-            return
-        every = total // self.lines_per_epoch
-        if (batch_idx + 1) % every == 0 and batch_idx + 1 < total:
-            loss = trainer.callback_metrics.get("train/loss")
-            loss_text = f" train/loss {float(loss):.4f}" if loss is not None else ""
-            log.info(
-                "epoch %d/%d batch %d/%d%s (%.1f s)",
-                trainer.current_epoch + 1,
-                trainer.max_epochs,
-                batch_idx + 1,
-                total,
-                loss_text,
-                time.perf_counter() - self._epoch_start,
-            )
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not trainer.is_global_zero:
-            return
-        # epoch-level training metrics are computed after this hook; show the latest loss and validation
-        shown = {
-            k: float(v)
-            for k, v in trainer.callback_metrics.items()
-            if k.startswith("val/") or k == "train/loss"
-        }
-        metrics = " ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items()))
-        log.info(
-            "epoch %d/%d done in %.1f s: %s",
-            trainer.current_epoch + 1,
-            trainer.max_epochs,
-            time.perf_counter() - self._epoch_start,
-            metrics,
         )

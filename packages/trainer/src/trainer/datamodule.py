@@ -14,14 +14,18 @@ from trainer.augment import augment_batch
 from trainer.batches import TensorBatches
 from trainer.errors import DatasetError
 from trainer.idx import IdxDataset, load_idx_dataset
+from trainer.preprocess import normalise_, to_unit_scale
 
 
 class IdxDataModule(pl.LightningDataModule):
     """Train/val/test batches from a dataset directory (see :mod:`trainer.idx`).
 
     ``setup`` loads the files with numpy, moves them to the trainer's device as float32, normalises them
-    with the training split's mean and std, and holds out ``val_size`` training images chosen with
-    ``split_seed`` (independent of the training seed, so the split is the same in every run).
+    with the training split's mean and std (:mod:`trainer.preprocess`), and holds out ``val_size`` training
+    images chosen with ``split_seed`` (independent of the training seed, so the split is the same in every
+    run). ``shuffle_seed`` orders the batches and seeds augmentation; when it is ``None`` rank 0 draws one in
+    ``setup`` and every rank uses it, so DDP shards stay disjoint. The seed is saved in checkpoints, so a
+    resumed run continues the same sequence.
     """
 
     def __init__(
@@ -44,10 +48,7 @@ class IdxDataModule(pl.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.val_size = val_size
         self.split_seed = split_seed
-        # no seed: a fresh random batch order (a resumed run then sees a different order)
-        self.shuffle_seed = (
-            shuffle_seed if shuffle_seed is not None else random.SystemRandom().randrange(2**31)
-        )
+        self.shuffle_seed = shuffle_seed
         self.augment = dict(augment or {})
         self.expected_num_classes = num_classes
         self.expected_image_size = image_size
@@ -60,11 +61,7 @@ class IdxDataModule(pl.LightningDataModule):
         # fail fast, before DDP processes start, with a message naming what is missing
         if self.dataset is not None:
             return
-        dataset = load_idx_dataset(self.data_dir)
-        if self.expected_num_classes is not None and dataset.num_classes != self.expected_num_classes:
-            raise DatasetError(
-                f"data.num_classes={self.expected_num_classes} but {self.data_dir} has {dataset.num_classes} classes"
-            )
+        dataset = load_idx_dataset(self.data_dir, num_classes=self.expected_num_classes)
         size = dataset.train_images.shape[-1]
         if self.expected_image_size is not None and size != self.expected_image_size:
             raise DatasetError(
@@ -94,22 +91,38 @@ class IdxDataModule(pl.LightningDataModule):
                 f"data.val_size={self.val_size} must be at least 0 and below the "
                 f"{len(ds.train_labels)} training images"
             )
+        self._agree_on_seed()
         device = self._device()
-        train_x = torch.from_numpy(ds.train_images).to(device).unsqueeze(1).float().div_(255)
-        test_x = torch.from_numpy(ds.test_images).to(device).unsqueeze(1).float().div_(255)
+        train_x = to_unit_scale(torch.from_numpy(ds.train_images).to(device))
+        test_x = to_unit_scale(torch.from_numpy(ds.test_images).to(device))
         train_y = torch.from_numpy(ds.train_labels).to(device)
         test_y = torch.from_numpy(ds.test_labels).to(device)
-        order = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.split_seed))
-        val_idx, fit_idx = order[: self.val_size].to(device), order[self.val_size :].to(device)
+        val_idx, fit_idx = (i.to(device) for i in split_indices(len(train_y), self.val_size, self.split_seed))
         fit_x = train_x[fit_idx]
         self.mean = float(fit_x.mean())
         self.std = float(fit_x.std()) or 1.0
-        normalise = partial(_normalise, mean=self.mean, std=self.std)
+        normalise = partial(normalise_, mean=self.mean, std=self.std)
         self._tensors = {
             "train": (normalise(fit_x), train_y[fit_idx]),
             "val": (normalise(train_x[val_idx]), train_y[val_idx]),
             "test": (normalise(test_x), test_y),
         }
+
+    def _agree_on_seed(self) -> int:
+        """``shuffle_seed``, drawn once by rank 0 and shared with every rank when the config leaves it null."""
+        if self.shuffle_seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+            if self.trainer is not None:
+                seed = self.trainer.strategy.broadcast(seed, src=0)
+            self.shuffle_seed = int(seed)
+        return self.shuffle_seed
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"shuffle_seed": self.shuffle_seed}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if state_dict.get("shuffle_seed") is not None:
+            self.shuffle_seed = int(state_dict["shuffle_seed"])
 
     def _rank_world(self) -> tuple[int, int]:
         if self.trainer is None:
@@ -141,7 +154,7 @@ class IdxDataModule(pl.LightningDataModule):
             self.batch_size,
             shuffle=True,
             drop_last=True,
-            seed=self.shuffle_seed,
+            seed=self._agree_on_seed(),
             epoch_fn=self._epoch,
             rank=rank,
             world_size=world,
@@ -160,5 +173,7 @@ class IdxDataModule(pl.LightningDataModule):
         return self._eval("test")
 
 
-def _normalise(images: torch.Tensor, *, mean: float, std: float) -> torch.Tensor:
-    return images.sub_(mean).div_(std)
+def split_indices(n: int, val_size: int, split_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of the validation and training images among the ``n`` training-file images."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(split_seed))
+    return order[:val_size], order[val_size:]

@@ -12,9 +12,9 @@ def use_cheap_cuda_check() -> bool:
 
     Lightning sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` at import so CUDA checks never initialise the driver
     before a fork. With a CUDA build of torch and no NVIDIA driver, torch then tries to ``dlopen``
-    libnvidia-ml on every check, and Adam checks on every step (~60 us, a few percent of a small model's
-    epoch). Once no GPU has been found there is no driver state a fork could inherit, so torch's default
-    check is as safe.
+    libnvidia-ml on every check, and Adam checks on every step: a measurable share of a small model's epoch
+    (measured in the README's Speed section). Once no GPU has been found there is no driver state a fork
+    could inherit, so torch's default check is as safe.
     """
     import torch
 

@@ -2,13 +2,16 @@
 
 The directory holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
 ``t10k-labels-idx1-ubyte``, each gzip-compressed (``.gz``) or plain, and optionally the ``manifest.json``
-written by data-prepare (``num_classes``, ``class_names``, per-file sha256 digests).
+written by data-prepare (``num_classes``, ``class_names``, per-file sha256 digests). When the manifest lists a
+file's sha256 the file must match it; labels must lie within the declared classes.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,19 +52,37 @@ def _resolve(data_dir: Path, stem: str) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, manifest: dict[str, Any] | None) -> bytes:
+    """The file's decoded bytes, after checking its sha256 against the manifest when it lists one."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    expected = _manifest_digest(manifest, path.name)
+    if expected is not None:
+        found = hashlib.sha256(data).hexdigest()
+        if found != expected.lower():
+            raise DatasetError(
+                f"{path} does not match {MANIFEST}: sha256 {found}, the manifest says {expected}; "
+                "the dataset artifact is corrupt or was changed after publishing (run data-prepare again)"
+            )
+    if path.suffix != ".gz":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from None
 
 
-def read_idx(path: Path, expected_magic: int) -> np.ndarray:
-    """Decode one IDX file (unsigned-byte data) into an array shaped by its header."""
-    raw = _read_bytes(path)
+def _manifest_digest(manifest: dict[str, Any] | None, name: str) -> str | None:
+    files = manifest.get("files") if manifest else None
+    entry = files.get(name) if isinstance(files, dict) else None
+    digest = entry.get("sha256") if isinstance(entry, dict) else None
+    return digest if isinstance(digest, str) else None
+
+
+def _decode_idx(path: Path, raw: bytes, expected_magic: int) -> np.ndarray:
+    """Decode one IDX file's bytes (unsigned-byte data) into an array shaped by its header."""
     if len(raw) < 8:
         raise DatasetError(f"{path} is not an IDX file: only {len(raw)} bytes")
     magic = int.from_bytes(raw[:4], "big")
@@ -74,6 +95,11 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     if len(raw) != expected:
         raise DatasetError(f"{path} is truncated or padded: {len(raw)} bytes, header {dims} needs {expected}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_idx(path: Path, expected_magic: int, manifest: dict[str, Any] | None = None) -> np.ndarray:
+    """Read and decode one IDX file, gzip-compressed (``.gz``) or plain."""
+    return _decode_idx(path, _read_bytes(path, manifest), expected_magic)
 
 
 def _read_manifest(data_dir: Path) -> dict[str, Any] | None:
@@ -89,23 +115,71 @@ def _read_manifest(data_dir: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _class_names(manifest: dict[str, Any] | None, labels: list[np.ndarray], data_dir: Path) -> list[str]:
-    if manifest is not None and manifest.get("class_names") is not None:
-        names = manifest["class_names"]
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise DatasetError(f"{data_dir / MANIFEST}: class_names must be a list of strings")
-    else:
-        num = int(manifest.get("num_classes") or 0) if manifest else 0
-        num = num or int(max(int(y.max()) for y in labels if y.size) + 1)
-        names = [str(i) for i in range(num)]
-    top = max(int(y.max()) for y in labels if y.size)
-    if top >= len(names):
-        raise DatasetError(f"{data_dir}: label {top} found but the manifest declares {len(names)} classes")
-    return names
+def _declared_classes(manifest: dict[str, Any] | None, data_dir: Path) -> list[str] | None:
+    """Class names from the manifest's ``class_names`` and/or ``num_classes``; ``None`` when it declares none."""
+    if manifest is None:
+        return None
+    where = data_dir / MANIFEST
+    names, count = manifest.get("class_names"), manifest.get("num_classes")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise DatasetError(f"{where}: class_names must be a list of strings")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise DatasetError(f"{where}: num_classes must be a positive integer, got {count!r}")
+    if names is not None and count is not None and len(names) != count:
+        raise DatasetError(f"{where}: num_classes is {count} but class_names lists {len(names)} names")
+    if names is not None:
+        return list(names)
+    return [str(i) for i in range(count)] if count is not None else None
 
 
-def load_idx_dataset(data_dir: str | Path) -> IdxDataset:
-    """Load and validate a dataset directory; every problem raises :class:`DatasetError` naming it."""
+def _class_names(
+    manifest: dict[str, Any] | None, labels: list[np.ndarray], data_dir: Path, num_classes: int | None
+) -> list[str]:
+    top = max(int(y.max()) for y in labels)
+    declared = _declared_classes(manifest, data_dir)
+    if declared is not None:
+        if num_classes is not None and num_classes != len(declared):
+            raise DatasetError(
+                f"data.num_classes={num_classes} but {data_dir / MANIFEST} declares {len(declared)} classes"
+            )
+        if top >= len(declared):
+            raise DatasetError(
+                f"{data_dir}: label {top} found but the manifest declares {len(declared)} classes"
+            )
+        return declared
+    if num_classes is not None:
+        if top >= num_classes:
+            raise DatasetError(f"{data_dir}: label {top} found but data.num_classes={num_classes}")
+        return [str(i) for i in range(num_classes)]
+    present = np.flatnonzero(sum(np.bincount(y, minlength=top + 1) for y in labels))
+    if len(present) != top + 1:
+        missing = sorted(set(range(top + 1)) - set(present.tolist()))
+        raise DatasetError(
+            f"{data_dir} has no manifest declaring its classes, and its labels run up to {top} with no "
+            f"example of {_ranges(missing)}; set data.num_classes={top + 1} if there really are "
+            f"{top + 1} classes, or fix the labels"
+        )
+    return [str(i) for i in range(top + 1)]
+
+
+def _ranges(values: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    spans: list[list[int]] = []
+    for v in values:
+        if spans and v == spans[-1][1] + 1:
+            spans[-1][1] = v
+        else:
+            spans.append([v, v])
+    text = [f"{a}-{b}" if a != b else str(a) for a, b in spans[:5]]
+    return ", ".join(text) + (", ..." if len(spans) > 5 else "")
+
+
+def load_idx_dataset(data_dir: str | Path, num_classes: int | None = None) -> IdxDataset:
+    """Load and validate a dataset directory; every problem raises :class:`DatasetError` naming it.
+
+    ``num_classes`` must agree with the manifest when it declares classes; without a manifest it allows
+    labels that leave some classes without examples.
+    """
     data_dir = Path(data_dir)
     if not data_dir.exists():
         raise DatasetError(f"dataset directory {data_dir} does not exist")
@@ -115,13 +189,14 @@ def load_idx_dataset(data_dir: str | Path) -> IdxDataset:
     missing = [f"{stem}.gz" for stem in stems if _resolve(data_dir, stem) is None]
     if missing:
         raise DatasetError(f"dataset directory {data_dir} is missing {', '.join(missing)}")
+    manifest = _read_manifest(data_dir)
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split, (images_stem, labels_stem) in SPLIT_FILES.items():
         images_path = _resolve(data_dir, images_stem)
         labels_path = _resolve(data_dir, labels_stem)
         assert images_path is not None and labels_path is not None
-        images = read_idx(images_path, IMAGES_MAGIC)
-        labels = read_idx(labels_path, LABELS_MAGIC)
+        images = read_idx(images_path, IMAGES_MAGIC, manifest)
+        labels = read_idx(labels_path, LABELS_MAGIC, manifest)
         if images.ndim != 3:
             raise DatasetError(f"{images_path} holds {images.ndim}-d data, expected N x H x W images")
         if labels.ndim != 1:
@@ -136,8 +211,7 @@ def load_idx_dataset(data_dir: str | Path) -> IdxDataset:
         raise DatasetError(
             f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}"
         )
-    manifest = _read_manifest(data_dir)
-    class_names = _class_names(manifest, [arrays["train"][1], arrays["test"][1]], data_dir)
+    class_names = _class_names(manifest, [arrays["train"][1], arrays["test"][1]], data_dir, num_classes)
     return IdxDataset(
         train_images=arrays["train"][0],
         train_labels=arrays["train"][1],

@@ -46,10 +46,21 @@ def confusion_metadata(class_names: list[str], matrix: list[list[int]]) -> dict[
     return dict(artifact.metadata)
 
 
+def check_kfp_config(kfp_cfg: Any) -> None:
+    """An ExecutorOutput needs the uri of at least one output artifact to describe."""
+    if kfp_cfg.get("output_file") and not (
+        kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")
+    ):
+        raise TrainerError(
+            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
+        )
+
+
 def write_kfp_outputs(
     kfp_cfg: Any, scalars: dict[str, float], class_names: list[str], matrix: list[list[int]]
 ) -> None:
     """Write whichever of ``kfp.output_file``, ``kfp.metrics_path``, ``kfp.classification_metrics_path`` are set."""
+    check_kfp_config(kfp_cfg)
     metrics_md = scalar_metadata(scalars)
     confusion_md = confusion_metadata(class_names, matrix)
     if kfp_cfg.get("metrics_path"):
@@ -65,8 +76,4 @@ def write_kfp_outputs(
     ):
         if uri:
             outputs[name] = {"artifacts": [{"name": name, "uri": str(uri), "metadata": md}]}
-    if not outputs:
-        raise TrainerError(
-            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
-        )
     write_json(Path(kfp_cfg.output_file), {"artifacts": outputs})

@@ -62,8 +62,8 @@ class ClassifierModule(pl.LightningModule):
         self.test_confusion = MulticlassConfusionMatrix(num_classes, validate_args=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning sets _current_fx_name around each of its ~20 hook calls per step; nn.Module.__setattr__'s
-        # parameter/module/buffer checks on a plain string cost ~0.1 ms per step, more than a small model's
+        # Lightning sets _current_fx_name around each of its hook calls, several per step; on a small model
+        # nn.Module.__setattr__'s parameter/module/buffer checks for a plain string cost as much as the
         # optimiser step
         if name == "_current_fx_name":
             self.__dict__[name] = value
@@ -115,10 +115,10 @@ class ClassifierModule(pl.LightningModule):
     def automatic_optimization(self) -> bool:
         """Whether Lightning's closure loop steps the optimiser; otherwise :meth:`training_step` does.
 
-        Lightning's automatic loop wraps every step in a closure and a dozen hook calls: ~4 % of the MLP's
-        epoch on 2 CPU cores, a larger share where the step itself is short (a GPU). Stepping here keeps what
-        matters, since ``LightningOptimizer.step`` still runs the precision plugin, ``on_before_optimizer_step``
-        and step counting, and ``manual_backward`` the DDP gradient sync. Gradient clipping, gradient
+        Lightning's automatic loop wraps every step in a closure and a dozen hook calls, a visible share of a
+        small model's step (measured in the README's Speed section). Stepping here keeps what matters, since
+        ``LightningOptimizer.step`` still runs the precision plugin, ``on_before_optimizer_step`` and step
+        counting, and ``manual_backward`` the DDP gradient sync. Gradient clipping, gradient
         accumulation and ReduceLROnPlateau exist only in Lightning's loop, so a Trainer or scheduler that uses
         them gets that loop.
         """
@@ -130,9 +130,9 @@ class ClassifierModule(pl.LightningModule):
         )
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        # Lightning's logging costs about as much as a small model's step: log only when something shows it
-        every = max(1, self.trainer.log_every_n_steps)
-        log_now = (self.global_step + 1) % every == 0 or self.trainer.progress_bar_callback is not None
+        # logged for the loggers only on the steps they write (Lightning's logging costs about as much as a
+        # small model's step) and never as a progress-bar metric, which Lightning reads back after every batch
+        log_now = (self.global_step + 1) % max(1, self.trainer.log_every_n_steps) == 0
         if self.automatic_optimization:
             loss = self._step(batch, "train")
         else:
@@ -144,7 +144,7 @@ class ClassifierModule(pl.LightningModule):
             optimizer.step()
             self._step_schedulers("step")
         if log_now:
-            self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=False)
+            self.log("train/loss", loss, on_step=True, on_epoch=False)
         return loss
 
     def _step_schedulers(self, interval: str) -> None:
