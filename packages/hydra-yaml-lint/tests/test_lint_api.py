@@ -10,6 +10,8 @@ import pytest
 import hydra_yaml_lint
 from hydra_yaml_lint import Diagnostic, LintError, Settings, lint_paths, lint_text
 
+# the components below run `trainer`, declared a Hydra app so the Hydra rules apply without installing it
+HYDRA = Settings(discover_configs=False, hydra_programs=["trainer"])
 ARGPARSE = textwrap.dedent(
     """\
     name: train
@@ -37,7 +39,7 @@ def test_public_names_are_exported() -> None:
 
 def test_lint_paths_reports_diagnostic_with_position_and_str(tmp_path: Path) -> None:
     component = _write(tmp_path / "train.yaml", ARGPARSE)
-    [diagnostic] = lint_paths([component], config=Settings(discover_configs=False))
+    [diagnostic] = lint_paths([component], config=HYDRA)
     assert isinstance(diagnostic, Diagnostic)
     assert (diagnostic.path, diagnostic.line, diagnostic.column) == (str(component), 8, 12)
     assert (diagnostic.code, diagnostic.name, diagnostic.severity) == ("HY001", "argparse-style-arg", "error")
@@ -50,7 +52,7 @@ def test_directories_are_walked_and_other_yaml_is_skipped(tmp_path: Path) -> Non
     _write(tmp_path / "a" / "hydra_config.yaml", "trainer:\n  max_epochs: 3\n")
     _write(tmp_path / "a" / "notes.txt", ARGPARSE)
     _write(tmp_path / ".hidden" / "train.yaml", ARGPARSE)
-    diagnostics = lint_paths([tmp_path], config=Settings(discover_configs=False))
+    diagnostics = lint_paths([tmp_path], config=HYDRA)
     assert [Path(d.path).name for d in diagnostics] == ["train.yml"]
 
 
@@ -58,7 +60,7 @@ def test_select_and_ignore_accept_codes_prefixes_and_names(tmp_path: Path) -> No
     component = _write(
         tmp_path / "train.yaml", ARGPARSE.replace("[--lr, {inputValue: lr}]", "[--lr, '{{x}}']")
     )
-    settings = Settings(discover_configs=False)
+    settings = HYDRA
     codes = {d.code for d in lint_paths([component], config=settings)}
     assert codes == {"HY001", "HY102", "HY401"}
     assert {d.code for d in lint_paths([component], select=["HY1"], config=settings)} == {"HY102"}

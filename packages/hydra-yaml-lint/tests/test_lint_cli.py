@@ -31,11 +31,18 @@ BAD = textwrap.dedent(
 )
 
 
+FIXABLE = BAD.replace("    - fit\n", "")  # every argument can be rewritten
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A directory whose pyproject turns config discovery off (no installed app is consulted)."""
-    (tmp_path / "pyproject.toml").write_text("[tool.hydra-yaml-lint]\ndiscover-configs = false\n")
+    """A directory whose pyproject turns program discovery off (no installed app is consulted) and
+    declares the components' program, ``trainer``, a Hydra app."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.hydra-yaml-lint]\ndiscover-configs = false\nhydra-programs = ["trainer"]\n'
+    )
     (tmp_path / "bad.yaml").write_text(BAD)
+    (tmp_path / "fixable.yaml").write_text(FIXABLE)
     return tmp_path
 
 
@@ -53,11 +60,13 @@ def test_text_output_and_exit_1(cli, project: Path) -> None:
         "bad.yaml:16:24: HY104 'model' is an output but is referenced under $.inputs",
         "bad.yaml:17:7: HY002 positional argument 'fit' is not a Hydra override (key=value)",
     ]
-    assert result.stderr == "4 problem(s); 3 fixable with --fix\n"
+    # `fit` cannot be rewritten, so neither is `--epochs` (all or nothing per argument list)
+    assert result.stderr == "4 problem(s); 2 fixable with --fix\n"
 
 
 def test_clean_file_exits_0(cli, project: Path) -> None:
     (project / "bad.yaml").unlink()
+    (project / "fixable.yaml").unlink()
     (project / "good.yaml").write_text(BAD.replace("  - fit\n", "").split("    args:")[0] + "    args: []\n")
     result = cli(".", "--ignore", "unused-input", cwd=project)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -69,7 +78,7 @@ def test_exit_zero(cli, project: Path) -> None:
 
 
 def test_json_output(cli, project: Path) -> None:
-    result = cli("bad.yaml", "--format", "json", cwd=project)
+    result = cli("fixable.yaml", "--format", "json", cwd=project)
     assert result.returncode == 1
     items = json.loads(result.stdout)
     assert {"path", "line", "column", "code", "name", "severity", "message"} <= set(items[0])
@@ -79,7 +88,8 @@ def test_json_output(cli, project: Path) -> None:
     assert fix["applicability"] == "safe"
     assert fix["edits"][0]["start"] == {"line": 13, "column": 7, "offset": BAD.index("--epochs")}
     assert fix["edits"][0]["content"] == "epochs={{$.inputs.parameters['epochs']}}"  # the comment stays put
-    assert "fix" not in items[-1]  # a literal positional has no fix
+    blocked = json.loads(cli("bad.yaml", "--format", "json", cwd=project).stdout)
+    assert [item["code"] for item in blocked if "fix" not in item] == ["HY001", "HY002"]  # `fit` has none
 
 
 def test_github_output(cli, project: Path) -> None:
@@ -102,19 +112,19 @@ def test_sarif_output(cli, project: Path) -> None:
 
 
 def test_diff_writes_nothing(cli, project: Path) -> None:
-    result = cli("bad.yaml", "--diff", cwd=project)
+    result = cli("fixable.yaml", "--diff", cwd=project)
     assert result.returncode == 1
-    assert (project / "bad.yaml").read_text() == BAD
+    assert (project / "fixable.yaml").read_text() == FIXABLE
     assert "-    - --epochs   # from the Vertex docs\n" in result.stdout
     assert "+    - paths.output_dir={{$.outputs.artifacts['model'].path}}\n" in result.stdout
 
 
 def test_fix_edits_only_the_offending_spans(cli, project: Path) -> None:
-    result = cli("bad.yaml", "--fix", cwd=project)
-    assert result.returncode == 1  # `fit` has no fix
-    fixed = (project / "bad.yaml").read_text()
+    result = cli("fixable.yaml", "--fix", cwd=project)
+    assert (result.returncode, result.stdout) == (0, "")
+    fixed = (project / "fixable.yaml").read_text()
     expected = (
-        BAD.replace(
+        FIXABLE.replace(
             "    - --epochs   # from the Vertex docs\n    - {inputValue: epochs}\n",
             "    - epochs={{$.inputs.parameters['epochs']}}   # from the Vertex docs\n",
         )
@@ -122,12 +132,23 @@ def test_fix_edits_only_the_offending_spans(cli, project: Path) -> None:
         .replace("$.inputs.artifacts['model']", "$.outputs.artifacts['model']")
     )
     assert fixed == expected
-    assert (
-        result.stdout
-        == "bad.yaml:16:7: HY002 positional argument 'fit' is not a Hydra override (key=value)\n"
+    assert (project / "fixable.yaml").stat().st_mode & 0o777 == 0o644  # the file keeps its mode
+    again = cli("fixable.yaml", "--fix", cwd=project)
+    assert (project / "fixable.yaml").read_text() == fixed and again.returncode == 0
+
+
+def test_argument_list_is_fixed_all_or_nothing(cli, project: Path) -> None:
+    result = cli("bad.yaml", "--fix", cwd=project)
+    assert result.returncode == 1
+    fixed = (project / "bad.yaml").read_text()
+    # `fit` has no fix, so `--epochs` stays too: a half-converted list is neither argparse nor Hydra
+    assert fixed == BAD.replace('["dataset"]', "[''dataset'']").replace(
+        "$.inputs.artifacts['model']", "$.outputs.artifacts['model']"
     )
-    again = cli("bad.yaml", "--fix", cwd=project)
-    assert (project / "bad.yaml").read_text() == fixed and again.returncode == 1
+    assert result.stdout.splitlines() == [
+        "bad.yaml:13:7: HY001 argparse-style flag '--epochs' is not a Hydra override; use 'epochs=...'",
+        "bad.yaml:17:7: HY002 positional argument 'fit' is not a Hydra override (key=value)",
+    ]
 
 
 def test_unsafe_fixes_need_the_flag(cli, project: Path) -> None:

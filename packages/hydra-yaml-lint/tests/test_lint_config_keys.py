@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from hydra_yaml_lint import Settings, lint_paths
-from hydra_yaml_lint.config_mapping import discover_target
+from hydra_yaml_lint.hydra_app import ConfigTarget, find_app
+from hydra_yaml_lint.program import Program
+
+
+def discover_target(module: str) -> ConfigTarget | None:
+    app = find_app(Program("module", module), Path("component.yaml"))
+    return app.target if app is not None else None
 
 
 def _component(directory: Path, command: str, args: list[str]) -> Path:

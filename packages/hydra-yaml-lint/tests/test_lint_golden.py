@@ -1,7 +1,8 @@
 """Golden files: ``golden/<rule>/<case>.yaml`` with ``<case>.expected.txt`` (the diagnostics),
 ``<case>.fixed.yaml`` (after safe fixes) and ``<case>.unsafe-fixed.yaml`` (after all fixes) when they
 change the text. A ``pyproject.toml`` in the rule's directory configures its cases (e.g. a Hydra config
-mapping); otherwise config discovery is off so the cases do not depend on installed packages.
+mapping); otherwise program discovery is off, so the cases do not depend on installed packages, and the
+programs the cases run (``trainer``, ``data-prepare``, ``python -m trainer.cli``) are declared Hydra apps.
 
 Regenerate after an intended change with ``HYDRA_YAML_LINT_UPDATE_GOLDEN=1 pytest ...`` and review the diff.
 """
@@ -20,6 +21,7 @@ from hydra_yaml_lint.settings import load_settings
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("HYDRA_YAML_LINT_UPDATE_GOLDEN") == "1"
 CODES = frozenset(ALL_RULES)
+DECLARED = Settings(discover_configs=False, hydra_programs=["trainer", "data-prepare", "trainer.cli"])
 CASES = sorted(
     path for path in GOLDEN.glob("*/*.yaml") if not path.name.endswith((".fixed.yaml", ".unsafe-fixed.yaml"))
 )
@@ -31,7 +33,7 @@ def _settings(case: Path) -> Settings:
         settings = load_settings(pyproject)
         assert settings is not None
         return settings
-    return Settings(discover_configs=False)
+    return DECLARED
 
 
 def _check(expected_path: Path, actual: str | None) -> None:

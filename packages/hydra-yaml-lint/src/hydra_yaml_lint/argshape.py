@@ -135,7 +135,6 @@ def _classify(args: list[Arg]) -> list[ArgShape]:
 
 def arg_shapes(component: Component) -> list[ArgShape]:
     """The shapes of ``component.args``, computed once per component."""
-    shapes = component.analysis.get("shapes")
-    if shapes is None:
-        shapes = component.analysis["shapes"] = _classify(component.args)
-    return shapes
+    if component.shapes is None:
+        component.shapes = _classify(component.args)
+    return component.shapes

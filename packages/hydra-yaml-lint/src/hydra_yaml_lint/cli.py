@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from hydra_yaml_lint.__about__ import __version__
 
-TYPE_CHECKING = False  # keep `typing` and `pathlib` out of `--version`'s start-up
+TYPE_CHECKING = False  # keep `typing` and the linter out of `--version`'s start-up
 if TYPE_CHECKING:
-    from pathlib import Path
+    from hydra_yaml_lint.linter import FileResult
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,22 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    import tempfile
-    from pathlib import Path
-
-    data = text.encode("utf-8")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _list_rules() -> str:
     from hydra_yaml_lint.rules import ALL_RULES
 
@@ -78,6 +61,29 @@ def _explain(code: str) -> str | None:
             )
             return (doc or "").strip() + "\n"
     return None
+
+
+def _gate_summary(components: int, not_hydra: int) -> str:
+    return (
+        f"hydra-yaml-lint: {not_hydra} of {components} component(s) not known to be Hydra apps got the KFP "
+        'rules only; declare Hydra programs with hydra-programs = ["<command>"] (or hydra-components = '
+        '["<glob>"]) under [tool.hydra-yaml-lint] in pyproject.toml'
+    )
+
+
+def _write_fixes(results: list[FileResult]) -> list[str]:
+    from hydra_yaml_lint.atomic import write_text_atomically
+    from hydra_yaml_lint.sources import describe_os_error
+
+    failures = []
+    for result in results:
+        if not result.changed:
+            continue
+        try:
+            write_text_atomically(result.path, result.fixed or "")
+        except OSError as error:
+            failures.append(f"{result.display}: cannot write the fixed file: {describe_os_error(error)}")
+    return failures
 
 
 def _run(options: argparse.Namespace) -> int:
@@ -98,6 +104,7 @@ def _run(options: argparse.Namespace) -> int:
         unsafe_fixes=options.unsafe_fixes,
         jobs=options.jobs,
     )
+    errors = [str(result.problem) for result in results if result.problem is not None]
     changed = [result for result in results if result.changed]
     if options.diff:
         for result in changed:
@@ -110,8 +117,7 @@ def _run(options: argparse.Namespace) -> int:
                 )
             )
     elif options.fix:
-        for result in changed:
-            _write_atomically(result.path, result.fixed or "")
+        errors += _write_fixes(changed)
     diagnostics = [diagnostic for result in results for diagnostic in result.diagnostics]
     texts = {
         result.display: result.fixed if result.fixed is not None else result.original
@@ -119,6 +125,12 @@ def _run(options: argparse.Namespace) -> int:
         if result.original is not None
     }
     sys.stdout.write(FORMATTERS[options.format](diagnostics, texts))
+    sys.stdout.flush()
+    for error in errors:
+        print(f"hydra-yaml-lint: {error}", file=sys.stderr)
+    not_hydra = sum(result.not_hydra for result in results)
+    if not_hydra:
+        print(_gate_summary(sum(result.components for result in results), not_hydra), file=sys.stderr)
     if options.format == "text" and (diagnostics or changed):
         fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))
         verb = "would fix" if options.diff else "fixed"
@@ -128,13 +140,24 @@ def _run(options: argparse.Namespace) -> int:
         elif fixable:
             summary += f"; {fixable} fixable with --fix"
         print(summary, file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
     if options.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics or (options.diff and changed) else EXIT_CLEAN
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the linter; returns 0 (clean), 1 (findings) or 2 (usage, I/O or configuration error)."""
+    """Run the linter; returns 0 (clean), 1 (findings), 2 (usage, I/O or configuration error) or 130
+    (interrupted)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("hydra-yaml-lint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     options = build_parser().parse_args(argv)
     if options.list_rules:
         sys.stdout.write(_list_rules())
@@ -157,9 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         return _run(options)
     except LintError as error:
         print(f"hydra-yaml-lint: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("hydra-yaml-lint: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR

@@ -1,48 +1,38 @@
 """Read container components out of composed YAML: KFP v1 component files and KFP v2 IR (compiled
-components and pipelines). Every node keeps its position so rules can point at it and fixes can edit it."""
+components and pipelines, YAML or JSON). Every node keeps its position so rules can point at it and fixes
+can edit it. A field of a shape kfp refuses to load raises :class:`ComponentError` (HY901); shapes kfp
+accepts (an empty ``outputs:``, a single item as an ``if`` branch) are read the way kfp reads them."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
+from hydra_yaml_lint.arguments import STRUCT_PLACEHOLDERS, Arg, ArgReader, ComponentError, StructRef
 from hydra_yaml_lint.kinds import V2_PARAMETER_TYPES, Kind, kind_of
-from hydra_yaml_lint.placeholders import BraceProblem, Placeholder, io_placeholder, scan
-from hydra_yaml_lint.yamlsource import MappingNode, Node, ScalarNode, SequenceNode, SourceText, get_key
+from hydra_yaml_lint.placeholders import Placeholder
+from hydra_yaml_lint.program import Program, read_program
+from hydra_yaml_lint.yamlsource import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    SourceText,
+    get_key,
+    is_null,
+    plain_type,
+)
 
-# v1 structures that stand for one placeholder: key -> (direction, section or None for "by declared kind")
-STRUCT_PLACEHOLDERS: dict[str, tuple[str, str | None]] = {
-    "inputValue": ("inputs", "parameters"),
-    "inputPath": ("inputs", None),
-    "inputUri": ("inputs", "artifacts"),
-    "outputPath": ("outputs", None),
-    "outputUri": ("outputs", "artifacts"),
-    "inputMetadata": ("inputs", "artifacts"),
-    "outputMetadata": ("outputs", "artifacts"),
-}
-_STRUCT_ATTRIBUTE = {
-    "inputPath": ".path",
-    "inputUri": ".uri",
-    "outputPath": ".path",
-    "outputUri": ".uri",
-    "inputMetadata": ".metadata",
-    "outputMetadata": ".metadata",
-}
-_PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
-_SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "zsh", "dash"})
-MAX_STRUCT_DEPTH = 32
+if TYPE_CHECKING:
+    from hydra_yaml_lint.argshape import ArgShape
+    from hydra_yaml_lint.context import ConfigCheck
+    from hydra_yaml_lint.gate import HydraVerdict
+    from hydra_yaml_lint.overrides import ParsedOverride
+    from hydra_yaml_lint.rules._argument_list import ListFix
 
-
-class ComponentError(Exception):
-    """The file is a component but a field has the wrong shape."""
-
-    def __init__(self, message: str, node: Node | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
+__all__ = ["Arg", "Component", "ComponentError", "Port", "Reference", "StructRef", "read_components"]
 
 
 @dataclass
@@ -53,50 +43,12 @@ class Port:
     direction: Literal["inputs", "outputs"]
     kind: Kind
     type_name: str
-    node: Node
+    node: Node  # the name
     default: str | None = None
     optional: bool = False
-
-
-@dataclass
-class StructRef:
-    """A v1 ``{inputValue: name}``-style structure."""
-
-    key: str
-    name: str | None
-    node: MappingNode
-    name_node: Node | None
-
-
-@dataclass
-class Arg:
-    """One element of a container's command or args, as the container will receive it."""
-
-    node: Node
-    seq: SequenceNode
-    index: int
-    flow: bool
-    value: str | None = None  # the string the container receives (structures rendered as v2 placeholders)
-    struct: StructRef | None = None  # a lone v1 structure
-    composite: bool = False  # {concat: ...} or a v2 JSON Concat: no 1:1 source positions
-    conditional: bool = False  # inside an {if: ...} branch
-    problem: str | None = None  # an unknown or broken structure
-    placeholders: tuple[Placeholder, ...] = ()
-    brace_problems: tuple[BraceProblem, ...] = ()
-
-    @property
-    def style(self) -> str | None:
-        return self.node.style if isinstance(self.node, ScalarNode) else None
-
-    def source_offset(self, source: SourceText, offset: int) -> int:
-        """Source offset of ``value[offset]``, or of the argument itself when they don't map 1:1."""
-        start, end = source.span(self.node)
-        if self.composite or self.value is None or not isinstance(self.node, ScalarNode):
-            return start
-        quote = 1 if self.style in ("'", '"') else 0
-        if source.text[start + quote : end - quote] == self.value:
-            return start + quote + offset
-        return start
+    declaration: MappingNode | None = None  # the v1 `- {name: ..., type: ...}` mapping
+    typed: bool = True  # False for a v1 input or output without `type:` (kfp makes it an artifact)
+    is_list: bool = False  # a list of artifacts (v2 `isArtifactList`)
 
 
 @dataclass
@@ -111,9 +63,14 @@ class Reference:
     struct: StructRef | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Component:
-    """One container with its declared inputs and outputs."""
+    """One container with its declared inputs and outputs.
+
+    ``argv`` is ``command`` followed by ``args``; ``program`` says what it runs, and ``args`` are that
+    program's own arguments (what a Hydra app reads as overrides). The remaining fields are computed once
+    by the modules named beside them.
+    """
 
     source: SourceText
     path: str
@@ -122,55 +79,65 @@ class Component:
     node: Node
     inputs: dict[str, Port]
     outputs: dict[str, Port]
-    args: list[Arg]
-    command_name: str | None  # the console script that runs the container
-    entry_module: str | None = None  # or the module of `python -m module`
+    argv: list[Arg] = field(default_factory=list)
+    program: Program = field(default_factory=lambda: Program("none"))
     used_names: set[str] = field(default_factory=set)  # names used by {if: {cond: {isPresent: ...}}}
-    analysis: dict[str, Any] = field(default_factory=dict)  # per-component cache shared by rules
+    hydra: HydraVerdict | None = None  # gate.py
+    shapes: list[ArgShape] | None = None  # argshape.py
+    overrides: list[ParsedOverride] | None = None  # overrides.py
+    config_check: ConfigCheck | None = None  # context.py
+    config_checked: bool = False
+    list_fix: ListFix | None = None  # rules/_argument_list.py
+    list_fix_done: bool = False
+
+    @property
+    def args(self) -> list[Arg]:
+        return self.argv[self.program.start :]
+
+    @property
+    def is_hydra(self) -> bool:
+        return self.hydra is not None and self.hydra.is_hydra
 
     def port(self, name: str) -> Port | None:
         return self.inputs.get(name) or self.outputs.get(name)
 
     def placeholder_for(self, struct: StructRef) -> str:
         """The v2 placeholder text a v1 structure compiles to."""
-        if struct.key == "executorInput":
-            return "{{$}}"
-        direction, section = STRUCT_PLACEHOLDERS[struct.key]
-        name = struct.name or ""
-        port = (self.inputs if direction == "inputs" else self.outputs).get(name)
-        kind = port.kind if port else ("parameter" if section == "parameters" else "artifact")
-        if section is None:
-            section = "parameters" if kind == "parameter" else "artifacts"
-        if section == "parameters":
-            return io_placeholder(direction, section, name, ".output_file" if direction == "outputs" else "")
-        return io_placeholder(direction, section, name, _STRUCT_ATTRIBUTE.get(struct.key, ".path"))
+        reader = ArgReader(self.format, self.inputs, self.outputs)
+        return reader.placeholder_for(struct.key, struct.name or "")
 
-    @property
+    @cached_property
     def references(self) -> list[Reference]:
-        cached = self.analysis.get("references")
-        if cached is None:
-            cached = self.analysis["references"] = list(_references(self))
-        return cached
-
-
-def _references(component: Component) -> list[Reference]:
-    refs: list[Reference] = []
-    for arg in component.args:
-        if arg.struct is not None and arg.struct.key in STRUCT_PLACEHOLDERS and arg.struct.name is not None:
-            direction, section = STRUCT_PLACEHOLDERS[arg.struct.key]
-            refs.append(Reference(arg, direction, section, arg.struct.name, struct=arg.struct))
-        for placeholder in arg.placeholders:
-            if placeholder.is_io and placeholder.name is not None:
-                refs.append(
-                    Reference(
-                        arg,
-                        placeholder.direction or "",
-                        placeholder.section,
-                        placeholder.name,
-                        placeholder=placeholder,
+        refs: list[Reference] = []
+        for arg in self.argv:
+            if (
+                arg.struct is not None
+                and arg.struct.key in STRUCT_PLACEHOLDERS
+                and arg.struct.name is not None
+            ):
+                direction, section = STRUCT_PLACEHOLDERS[arg.struct.key]
+                refs.append(Reference(arg, direction, section, arg.struct.name, struct=arg.struct))
+            for placeholder in arg.placeholders:
+                if placeholder.is_io and placeholder.name is not None:
+                    refs.append(
+                        Reference(
+                            arg,
+                            placeholder.direction or "",
+                            placeholder.section,
+                            placeholder.name,
+                            placeholder=placeholder,
+                        )
                     )
-                )
-    return refs
+        return refs
+
+    @cached_property
+    def passes_executor_input(self) -> bool:
+        """Whether the container gets the whole executor input (``{{$}}``), every input included."""
+        return any(
+            (arg.struct is not None and arg.struct.key == "executorInput")
+            or any(p.is_executor_input for p in arg.placeholders)
+            for arg in self.argv
+        )
 
 
 def _str(node: Node | None) -> str | None:
@@ -189,199 +156,20 @@ def _value(node: Node | None, key: str) -> Node | None:
     return pair[1] if pair else None
 
 
-# ---------------------------------------------------------------- arguments
-
-
-class _ArgReader:
-    def __init__(self, component: Component) -> None:
-        self.component = component
-
-    def read(self, seq: SequenceNode, flow: bool, conditional: bool = False, depth: int = 0) -> list[Arg]:
-        flow = flow or bool(seq.flow_style)
-        args: list[Arg] = []
-        for index, item in enumerate(seq.value):
-            args.extend(self._item(seq, index, item, flow, conditional, depth))
-        return args
-
-    def _item(
-        self, seq: SequenceNode, index: int, item: Node, flow: bool, conditional: bool, depth: int
-    ) -> list[Arg]:
-        arg = Arg(item, seq, index, flow, conditional=conditional)
-        if depth > MAX_STRUCT_DEPTH:
-            arg.problem = "placeholder structures nested too deeply"
-            return [arg]
-        if isinstance(item, ScalarNode):
-            arg.value = item.value
-            if self.component.format == "v2" and item.value.startswith(('{"Concat"', '{"IfPresent"')):
-                return self._v2_struct(arg)
-        elif (
-            isinstance(item, MappingNode)
-            and len(item.value) == 1
-            and isinstance(item.value[0][0], ScalarNode)
-        ):
-            key_node, value_node = item.value[0]
-            key = key_node.value
-            if key in STRUCT_PLACEHOLDERS or key == "executorInput":
-                name = _str(value_node)
-                if key != "executorInput" and name is None:
-                    arg.problem = f"'{key}' needs an input or output name"
-                arg.struct = StructRef(key, name, item, value_node)
-                arg.value = self.component.placeholder_for(arg.struct) if arg.problem is None else None
-            elif key == "concat":
-                arg.composite = True
-                arg.value = self._concat(value_node, depth)
-                if arg.value is None:
-                    arg.problem = "'concat' needs a list of strings and placeholders"
-            elif key == "if":
-                return self._if(value_node, flow, depth)
-            elif "=" in key or key.startswith("-"):
-                arg.problem = "YAML reads this argument as a mapping (a ': ' inside a plain string); quote it"
-            else:
-                arg.problem = f"unknown placeholder structure {{{key}: ...}}"
-        else:
-            arg.problem = "an argument must be a string or a placeholder structure"
-        if arg.value is not None:
-            arg.placeholders, arg.brace_problems = scan(arg.value)
-        return [arg]
-
-    def _concat(self, node: Node, depth: int) -> str | None:
-        if not isinstance(node, SequenceNode):
-            return None
-        parts: list[str] = []
-        for part in node.value:
-            if isinstance(part, ScalarNode):
-                parts.append(part.value)
-                continue
-            if not (isinstance(part, MappingNode) and len(part.value) == 1):
-                return None
-            key_node, value_node = part.value[0]
-            key = _str(key_node)
-            if key in STRUCT_PLACEHOLDERS and _str(value_node) is not None:
-                parts.append(
-                    self.component.placeholder_for(StructRef(key, _str(value_node), part, value_node))
-                )
-            elif key == "executorInput":
-                parts.append("{{$}}")
-            elif key == "concat" and depth < MAX_STRUCT_DEPTH:
-                inner = self._concat(value_node, depth + 1)
-                if inner is None:
-                    return None
-                parts.append(inner)
-            else:
-                return None
-        return "".join(parts)
-
-    def _if(self, node: Node, flow: bool, depth: int) -> list[Arg]:
-        if not isinstance(node, MappingNode):
-            raise ComponentError("'if' needs a mapping with 'cond' and 'then'", node)
-        condition = _value(_value(node, "cond"), "isPresent")
-        if isinstance(condition, ScalarNode):
-            self.component.used_names.add(condition.value)
-        args: list[Arg] = []
-        for branch in ("then", "else"):
-            branch_node = _value(node, branch)
-            if branch_node is None:
-                continue
-            if not isinstance(branch_node, SequenceNode):
-                raise ComponentError(f"'if' {branch} must be a list", branch_node)
-            args.extend(self.read(branch_node, flow, conditional=True, depth=depth + 1))
-        return args
-
-    def _v2_struct(self, arg: Arg) -> list[Arg]:
-        try:
-            struct = json.loads(arg.value or "")
-        except (ValueError, RecursionError):
-            arg.problem = "unreadable Concat/IfPresent placeholder (invalid JSON)"
-            return [arg]
-        value = _v2_concat(struct, 0)
-        if value is None and isinstance(struct, dict) and "IfPresent" in struct:
-            branches = _v2_if_present(struct["IfPresent"], self.component)
-            if branches is None:
-                arg.problem = "malformed IfPresent placeholder"
-                return [arg]
-            out = []
-            for text in branches:
-                branch_arg = Arg(arg.node, arg.seq, arg.index, arg.flow, value=text, composite=True)
-                branch_arg.conditional = True
-                branch_arg.placeholders, branch_arg.brace_problems = scan(text)
-                out.append(branch_arg)
-            return out
-        if value is None:
-            arg.problem = "malformed Concat placeholder"
-            return [arg]
-        arg.value, arg.composite = value, True
-        arg.placeholders, arg.brace_problems = scan(value)
-        return [arg]
-
-
-def _v2_concat(struct: Any, depth: int) -> str | None:
-    if isinstance(struct, str):
-        return struct
-    if depth > MAX_STRUCT_DEPTH or not isinstance(struct, dict) or not isinstance(struct.get("Concat"), list):
-        return None
-    parts = [_v2_concat(part, depth + 1) for part in struct["Concat"]]
-    return None if any(part is None for part in parts) else "".join(parts)  # type: ignore[arg-type]
-
-
-def _v2_if_present(struct: Any, component: Component) -> list[str] | None:
-    if not isinstance(struct, dict) or not isinstance(struct.get("InputName"), str):
-        return None
-    component.used_names.add(struct["InputName"])
-    texts: list[str] = []
-    for branch in ("Then", "Else"):
-        items = struct.get(branch)
-        if items is None:
-            continue
-        for item in items if isinstance(items, list) else [items]:
-            text = _v2_concat(item, 0)
-            if text is None:
-                return None
-            texts.append(text)
-    return texts
-
-
-def _command_tail(command: list[Arg]) -> tuple[list[Arg], str | None, str | None]:
-    """The part of ``command`` that carries Hydra arguments, the console script and the `-m` module."""
-    if not command or command[0].value is None:
-        return command, None, None
-    program = command[0].value
-    executable = os.path.basename(program)
-    if executable in _SHELLS:
-        return [], None, None
-    if _PYTHON.match(executable):
-        for position in range(1, len(command)):
-            value = command[position].value or ""
-            if value == "-m" and position + 1 < len(command):
-                return command[position + 2 :], None, command[position + 1].value
-            if value == "-c":
-                return [], None, None
-            if not value.startswith("-"):
-                return command[position + 1 :], None, None
-        return [], None, None
-    return command[1:], executable, None
-
-
-def _is_kfp_python_component(command: list[Arg], args: list[Arg]) -> bool:
-    return any("kfp.dsl.executor_main" in (arg.value or "") for arg in command) or any(
-        arg.value == "--executor_input" for arg in args
-    )
-
-
-def _container_args(component: Component, container: MappingNode) -> bool:
-    """Fill in the component's arguments; False for a KFP lightweight Python component (not Hydra)."""
-    reader = _ArgReader(component)
-    lists: dict[str, list[Arg]] = {}
+def _read_container(component: Component, container: MappingNode) -> None:
+    reader = ArgReader(component.format, component.inputs, component.outputs)
+    command_length = 0
     for key in ("command", "args"):
-        node = _expect(_value(container, key), SequenceNode, f"container {key}")
-        lists[key] = reader.read(node, flow=False) if node is not None else []
-    command, args = lists["command"], lists["args"]
-    if _is_kfp_python_component(command, args):
-        return False
-    tail, component.command_name, component.entry_module = _command_tail(command)
-    component.args = tail + args
-    for arg in command[: len(command) - len(tail)]:  # e.g. a `sh -c` script may use inputs too
-        component.used_names.update(p.name for p in arg.placeholders if p.name)
-    return True
+        node = _value(container, key)
+        if is_null(node):
+            continue
+        _expect(node, SequenceNode, f"container {key}")
+        component.argv.extend(reader.read(node, flow=False))
+        if key == "command":
+            command_length = len(component.argv)
+    component.used_names = reader.used_names
+    values = [arg.value if arg.struct is None else None for arg in component.argv]
+    component.program = read_program(values, command_length)
 
 
 # ---------------------------------------------------------------- v1
@@ -389,15 +177,17 @@ def _container_args(component: Component, container: MappingNode) -> bool:
 
 def _v1_ports(node: Node | None, direction: Literal["inputs", "outputs"]) -> dict[str, Port]:
     ports: dict[str, Port] = {}
-    if node is None:
+    if is_null(node):
         return ports
     _expect(node, SequenceNode, direction)
-    for item in node.value:
+    for item in node.value:  # type: ignore[union-attr]  # checked just above
         _expect(item, MappingNode, f"each entry of {direction}")
         fields = {key.value: value for key, value in item.value if isinstance(key, ScalarNode)}
         name = _expect(fields.get("name"), ScalarNode, f"{direction} name")
         if name is None:
             raise ComponentError(f"an entry of {direction} has no name", item)
+        if plain_type(name) is not None:
+            raise ComponentError(f"{direction} name {name.value!r} must be a string", name)
         type_node = fields.get("type")
         type_spec: Any = type_node.value if isinstance(type_node, ScalarNode) else None
         if isinstance(type_node, MappingNode) and type_node.value:
@@ -414,6 +204,8 @@ def _v1_ports(node: Node | None, direction: Literal["inputs", "outputs"]) -> dic
             name,
             default=_str(default),
             optional=(optional or "").lower() == "true" or default is not None,
+            declaration=item,
+            typed=type_node is not None and not is_null(type_node),
         )
     return ports
 
@@ -434,10 +226,9 @@ def _v1_component(source: SourceText, path: str, root: MappingNode) -> list[Comp
         container,
         inputs=_v1_ports(_value(root, "inputs"), "inputs"),
         outputs=_v1_ports(_value(root, "outputs"), "outputs"),
-        args=[],
-        command_name=None,
     )
-    return [component] if _container_args(component, container) else []
+    _read_container(component, container)
+    return [component]
 
 
 # ---------------------------------------------------------------- v2
@@ -445,7 +236,7 @@ def _v1_component(source: SourceText, path: str, root: MappingNode) -> list[Comp
 
 def _v2_ports(definitions: Node | None, direction: Literal["inputs", "outputs"]) -> dict[str, Port]:
     ports: dict[str, Port] = {}
-    if definitions is None:
+    if is_null(definitions):
         return ports
     _expect(definitions, MappingNode, f"{direction[:-1]}Definitions")
     for section in ("parameters", "artifacts"):
@@ -468,6 +259,7 @@ def _v2_ports(definitions: Node | None, direction: Literal["inputs", "outputs"])
                 key_node,
                 default=_str(default),
                 optional=_str(_value(spec, "isOptional")) == "true" or default is not None,
+                is_list=_str(_value(spec, "isArtifactList")) == "true",
             )
     return ports
 
@@ -497,11 +289,9 @@ def _v2_components(source: SourceText, path: str, root: MappingNode) -> list[Com
             container,
             inputs=_v2_ports(_value(spec, "inputDefinitions"), "inputs"),
             outputs=_v2_ports(_value(spec, "outputDefinitions"), "outputs"),
-            args=[],
-            command_name=None,
         )
-        if _container_args(component, container):
-            components.append(component)
+        _read_container(component, container)
+        components.append(component)
     return components
 
 

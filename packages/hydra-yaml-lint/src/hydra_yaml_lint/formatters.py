@@ -13,13 +13,23 @@ from hydra_yaml_lint.yamlsource import SourceText
 Texts = dict[str, str]  # display path -> file text, to turn fix offsets into line/column
 
 
-def _position(texts: Texts, path: str, offset: int) -> dict[str, int]:
-    text = texts.get(path)
-    line, column = SourceText(text).position(offset) if text is not None else (0, 0)
-    return {"line": line, "column": column, "offset": offset}
+class _Positions:
+    """Line and column of fix offsets, with each file's line starts computed once."""
+
+    def __init__(self, texts: Texts) -> None:
+        self._texts = texts
+        self._sources: dict[str, SourceText | None] = {}
+
+    def __call__(self, path: str, offset: int) -> dict[str, int]:
+        if path not in self._sources:
+            text = self._texts.get(path)
+            self._sources[path] = SourceText(text) if text is not None else None
+        source = self._sources[path]
+        line, column = source.position(offset) if source is not None else (0, 0)
+        return {"line": line, "column": column, "offset": offset}
 
 
-def _fix_json(diagnostic: Diagnostic, texts: Texts) -> dict[str, object] | None:
+def _fix_json(diagnostic: Diagnostic, position: _Positions) -> dict[str, object] | None:
     fix = diagnostic.fix
     if fix is None:
         return None
@@ -28,8 +38,8 @@ def _fix_json(diagnostic: Diagnostic, texts: Texts) -> dict[str, object] | None:
         "applicability": "safe" if fix.safe else "unsafe",
         "edits": [
             {
-                "start": _position(texts, diagnostic.path, edit.start),
-                "end": _position(texts, diagnostic.path, edit.end),
+                "start": position(diagnostic.path, edit.start),
+                "end": position(diagnostic.path, edit.end),
                 "content": edit.content,
             }
             for edit in fix.edits
@@ -42,6 +52,7 @@ def as_text(diagnostics: Sequence[Diagnostic], texts: Texts) -> str:
 
 
 def as_json(diagnostics: Sequence[Diagnostic], texts: Texts) -> str:
+    position = _Positions(texts)
     items = []
     for diagnostic in diagnostics:
         item: dict[str, object] = {
@@ -53,7 +64,7 @@ def as_json(diagnostics: Sequence[Diagnostic], texts: Texts) -> str:
             "severity": diagnostic.severity,
             "message": diagnostic.message,
         }
-        fix = _fix_json(diagnostic, texts)
+        fix = _fix_json(diagnostic, position)
         if fix is not None:
             item["fix"] = fix
         items.append(item)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from hydra_yaml_lint.config_mapping import ConfigTarget
+from hydra_yaml_lint.hydra_app import ConfigTarget
 
 _MAX_KEYS = 50_000
 _NOT_OVERRIDABLE = re.compile(r"Could not override '(?P<key>[^']+)'")

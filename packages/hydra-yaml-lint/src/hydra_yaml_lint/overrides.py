@@ -139,9 +139,8 @@ def parse_override_text(text: str) -> tuple[str | None, str, bool, str | None]:
 
 def parsed_overrides(component: Component) -> list[ParsedOverride]:
     """Every override-shaped argument of ``component``, parsed (computed once per component)."""
-    cached = component.analysis.get("overrides")
-    if cached is not None:
-        return cached
+    if component.overrides is not None:
+        return component.overrides
     result: list[ParsedOverride] = []
     for shape in arg_shapes(component):
         if shape.shape is not Shape.OVERRIDE:
@@ -151,5 +150,5 @@ def parsed_overrides(component: Component) -> list[ParsedOverride]:
             continue
         key, operation, is_sweep, error = parse_override_text(text)
         result.append(ParsedOverride(shape.arg, text, key, operation, is_sweep, error))
-    component.analysis["overrides"] = result
+    component.overrides = result
     return result

@@ -1,7 +1,15 @@
 """KFP v2 placeholders (``{{$.inputs.parameters['x']}}``) found in an argument string.
 
-The constant placeholders are the ones kfp defines in ``kfp.dsl`` and resolves in
-``kfp.local.placeholder_utils``; a test keeps this table in step with the installed kfp.
+What is known is taken from kfp's own source, and a test keeps it in step with the installed kfp: the
+constants ``kfp.dsl`` defines (``PIPELINE_JOB_NAME_PLACEHOLDER``, ...) and ``kfp.local.placeholder_utils``
+resolves; the input/output forms of ``kfp.dsl.placeholders`` (a bare ``{{$.inputs.artifacts['x']}}`` is
+the whole list of a list-of-artifacts input); and ``json_escape[N]``, which ``placeholder_utils`` names
+and Google's pipeline components emit (``{{$.json_escape[1]}}``, ``...parameters['x'].json_escape[0]``).
+
+Like kfp's resolver (``kfp.local.placeholder_utils``), a placeholder ends at the first ``}}``. Problems
+kfp itself would not notice but that are likely typos (``{{inputs...}}`` without ``$``, a ``$.inputs``
+without braces, a ``}`` too many) are marked ``heuristic``: they are reported for Hydra apps only, whose
+arguments should hold no other braces.
 """
 
 from __future__ import annotations
@@ -32,7 +40,11 @@ _IO = re.compile(
     r"\[(?:(?P<quote>['\"])(?P<quoted>[^'\"\]]*)(?P=quote)|(?P<bare>[^'\"\]]*))\](?P<attribute>.*)",
     re.DOTALL,
 )
-_ATTRIBUTE = re.compile(r"\.(?:path|uri|metadata|output_file)|\.metadata\[(['\"]).*\1\]|", re.DOTALL)
+_ATTRIBUTE = re.compile(
+    r"\.(?:path|uri|metadata|output_file)|\.metadata\[(['\"]).*\1\]|\.json_escape\[\d+\]|", re.DOTALL
+)
+_JSON_ESCAPE = re.compile(r"json_escape\[\d+\]")
+MAX_SHOWN = 60
 # Text that is part of a placeholder but lost its `{{`, e.g. `{$.inputs...}` or `$.outputs...}}`.
 _STRAY = re.compile(r"\{?\$\.(?:inputs|outputs|pipeline_)")
 
@@ -48,12 +60,25 @@ class Placeholder:
     section: str | None = None  # "parameters" | "artifacts"
     name: str | None = None
     quote: str | None = None  # "'" (the only form KFP resolves everywhere), '"' or "" (unquoted)
-    attribute: str = ""  # "", ".path", ".uri", ".metadata", ".metadata['k']", ".output_file"
+    attribute: str = (
+        ""  # "", ".path", ".uri", ".metadata", ".metadata['k']", ".output_file", ".json_escape[0]"
+    )
     problem: str | None = None  # why it is malformed, if it is
+    heuristic: bool = False  # the problem is a likely typo kfp itself would pass through
 
     @property
     def is_io(self) -> bool:
         return self.direction is not None and self.problem is None
+
+    @property
+    def is_artifact_list(self) -> bool:
+        """A bare artifact placeholder: valid only for a list-of-artifacts input or output."""
+        return self.section == "artifacts" and self.attribute == "" and self.problem is None
+
+    @property
+    def is_executor_input(self) -> bool:
+        """``{{$}}`` or ``{{$.json_escape[N]}}``: the whole executor input, every input included."""
+        return self.text == "{{$}}" or _JSON_ESCAPE.fullmatch(self.text[4:-2]) is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,17 @@ class BraceProblem:
 
     start: int
     message: str
+    heuristic: bool = False
+
+
+def clip(text: str) -> str:
+    """``text`` for a message: one line of at most ``MAX_SHOWN`` characters, never a whole script."""
+    line = text.replace("\n", " ").replace("\r", " ")
+    return line if len(line) <= MAX_SHOWN else line[: MAX_SHOWN - 3] + "..."
+
+
+def shown(text: str) -> str:
+    return repr(clip(text))
 
 
 def io_placeholder(direction: str, section: str, name: str, attribute: str = "") -> str:
@@ -73,21 +109,23 @@ def _attribute_problem(direction: str, section: str, attribute: str) -> str | No
     if not _ATTRIBUTE.fullmatch(attribute):
         return f"unknown placeholder attribute {attribute!r}"
     if section == "artifacts":
-        if attribute in ("", ".output_file"):
-            return "artifact placeholder needs .path or .uri"
+        if attribute == ".output_file" or attribute.startswith(".json_escape"):
+            return f"artifact placeholder cannot have {attribute.split('[')[0]}; use .path or .uri"
         return None
     if attribute in (".path", ".uri") or attribute.startswith(".metadata"):
         return f"parameter placeholder cannot have {attribute.split('[')[0]}"
     if direction == "outputs" and attribute != ".output_file":
         return "output parameter placeholder needs .output_file"
-    if direction == "inputs" and attribute:
+    if direction == "inputs" and attribute and not attribute.startswith(".json_escape"):
         return f"input parameter placeholder cannot have {attribute}"
     return None
 
 
 def _parse(start: int, end: int, text: str) -> Placeholder:
     p = _parse_text(text)
-    return Placeholder(start, end, p.text, p.direction, p.section, p.name, p.quote, p.attribute, p.problem)
+    return Placeholder(
+        start, end, p.text, p.direction, p.section, p.name, p.quote, p.attribute, p.problem, p.heuristic
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -97,14 +135,15 @@ def _parse_text(text: str) -> Placeholder:
     content = text[2:-2]
     if content == "$":
         return Placeholder(start, end, text)
-    if not content.startswith("$."):
-        return Placeholder(start, end, text, problem=f"unknown placeholder root in {text!r} (expected '$.')")
+    if not content.startswith("$"):
+        problem = f"unknown placeholder root in {shown(text)} (expected '$.')"
+        return Placeholder(start, end, text, problem=problem, heuristic=True)
     rest = content[2:]
-    if rest in CONSTANT_PLACEHOLDERS:
+    if rest in CONSTANT_PLACEHOLDERS or _JSON_ESCAPE.fullmatch(rest):
         return Placeholder(start, end, text)
-    match = _IO.fullmatch(rest)
+    match = _IO.fullmatch(rest) if content.startswith("$.") else None
     if match is None:
-        return Placeholder(start, end, text, problem=f"unknown placeholder {text!r}")
+        return Placeholder(start, end, text, problem=f"unknown placeholder {shown(text)}")
     direction, section, attribute = match["direction"], match["section"], match["attribute"]
     name = match["quoted"] if match["quote"] else match["bare"].strip()
     return Placeholder(
@@ -144,24 +183,22 @@ def _scan(value: str) -> tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]
         end = value.find("}}", start + 2)
         reopen = value.find("{{", start + 2)
         if end < 0 or 0 <= reopen < end:
-            problems.append(BraceProblem(start, "unbalanced braces: '{{' without a matching '}}'"))
+            heuristic = not value.startswith("{{$", start)
+            problems.append(BraceProblem(start, "unbalanced braces: '{{' without a matching '}}'", heuristic))
             covered.append((start, start + 2))
             position = start + 2
             continue
-        while value.startswith("}", end + 2):  # `{{$.x['a']}}}`: the placeholder ends at the last `}}`
-            end += 1
-        placeholder = _parse(start, end + 2, value[start : end + 2])
-        if placeholder.text.endswith("}}}"):
-            placeholder = Placeholder(
-                start, end + 2, placeholder.text, problem="unbalanced braces: extra '}'"
-            )
-        placeholders.append(placeholder)
+        placeholders.append(_parse(start, end + 2, value[start : end + 2]))
         covered.append((start, end + 2))
         position = end + 2
+        if value.startswith("}", position) and value.count("}") > value.count("{"):
+            problems.append(BraceProblem(position, "unbalanced braces: extra '}'", heuristic=True))
     if value.count("$.") == sum(p.text.count("$.") for p in placeholders):
         return tuple(placeholders), tuple(problems)  # every `$.` is inside a complete placeholder
     for match in _STRAY.finditer(value):
         if not any(lo <= match.start() < hi for lo, hi in covered):
-            problems.append(BraceProblem(match.start(), "unbalanced braces: placeholder without '{{ }}'"))
+            problems.append(
+                BraceProblem(match.start(), "unbalanced braces: placeholder without '{{ }}'", heuristic=True)
+            )
             break
     return tuple(placeholders), tuple(problems)

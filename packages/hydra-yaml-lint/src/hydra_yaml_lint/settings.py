@@ -4,7 +4,9 @@
     select = ["HY"]                       # codes, code prefixes or rule names
     ignore = ["unused-input"]
     exclude = ["configs/experimental/**"]  # globs, relative to this pyproject.toml
-    discover-configs = true                # map components to Hydra configs via their entry point
+    discover-configs = true                # find each component's program and read it for hydra.main
+    hydra-programs = ["trainer", "python -m app.train", "src/train.py"]  # Hydra apps not installed here
+    hydra-components = ["configs/components/*.yaml"]  # every component in these files is a Hydra app
 
     [tool.hydra-yaml-lint.components]
     "configs/components/train.yaml" = {config_module = "trainer.conf", config_name = "train"}
@@ -16,6 +18,7 @@ Keys may be written with ``-`` or ``_``.
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +30,15 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 TABLE = "hydra-yaml-lint"
-_TOP_KEYS = {"select", "ignore", "exclude", "discover_configs", "components"}
+_TOP_KEYS = {
+    "select",
+    "ignore",
+    "exclude",
+    "discover_configs",
+    "hydra_programs",
+    "hydra_components",
+    "components",
+}
 _COMPONENT_KEYS = {"config_module", "config_dir", "config_name", "version_base"}
 
 
@@ -54,6 +65,8 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     discover_configs: bool = True
+    hydra_programs: list[str] = field(default_factory=list)
+    hydra_components: list[str] = field(default_factory=list)
     components: list[tuple[str, ComponentConfig]] = field(default_factory=list)
     source: Path | None = None
 
@@ -61,9 +74,20 @@ class Settings:
         if self.root is None:
             return None
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return Path(os.path.realpath(path)).relative_to(self.root).as_posix()
         except ValueError:
             return None
+
+    def declares_hydra_program(self, program: str) -> bool:
+        """Whether ``hydra-programs`` names ``program`` (a console script, ``python -m module`` or a
+        script path as written in the component; globs allowed)."""
+        return any(fnmatch.fnmatchcase(program, pattern) for pattern in self.hydra_programs)
+
+    def declares_hydra_component(self, path: Path) -> bool:
+        relative = self.relative(path)
+        return relative is not None and any(
+            fnmatch.fnmatch(relative, pattern) for pattern in self.hydra_components
+        )
 
     def is_excluded(self, path: Path) -> bool:
         relative = self.relative(path)
@@ -142,6 +166,8 @@ def load_settings(pyproject: Path) -> Settings | None:
     if not isinstance(discover, bool):
         raise LintError(f"{where} discover-configs must be true or false")
     settings.discover_configs = discover
+    settings.hydra_programs = _strings(options.get("hydra_programs", []), f"{where} hydra-programs")
+    settings.hydra_components = _strings(options.get("hydra_components", []), f"{where} hydra-components")
     components = options.get("components", {})
     if not isinstance(components, dict):
         raise LintError(f"{where} components must be a table")
@@ -161,7 +187,7 @@ class SettingsFinder:
     def for_path(self, path: Path) -> Settings:
         if self._explicit is not None:
             return self._explicit
-        directory = path.resolve().parent
+        directory = Path(os.path.realpath(path)).parent
         visited: list[Path] = []
         found: Settings | None = None
         for candidate in (directory, *directory.parents):

@@ -17,9 +17,11 @@ from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.yamlsource import SourceText
 
 MARKER = "hydra-yaml-lint:"
+# Codes are `HY001` or `argparse-style-arg`, separated by commas and blanks within the comment's own line:
+# `\s` would let the list run on into the next line of YAML.
 _DIRECTIVE = re.compile(
-    r"(?:^|(?<=\s))#\s*hydra-yaml-lint:\s*(?P<kind>disable-next-line|disable-file|disable)\b"
-    r"(?:\s*=\s*(?P<codes>[\w\s,-]+))?",
+    r"(?:^|(?<=\s))#[ \t]*hydra-yaml-lint:[ \t]*(?P<kind>disable-next-line|disable-file|disable)\b"
+    r"(?:[ \t]*=[ \t]*(?P<codes>[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*))?",
     re.MULTILINE,
 )
 ALL = "*"

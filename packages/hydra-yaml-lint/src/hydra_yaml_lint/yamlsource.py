@@ -39,6 +39,8 @@ __all__ = [
     "SourceText",
     "YamlParseError",
     "get_key",
+    "is_null",
+    "plain_type",
     "render_scalar",
 ]
 
@@ -134,10 +136,26 @@ def get_key(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
     return None
 
 
+_resolver = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def plain_type(node: Node) -> str | None:
+    """For a plain (unquoted) scalar that YAML reads as another type, that type's name (``int``,
+    ``float``, ``bool``, ``null``, ...); None for a string."""
+    if not isinstance(node, ScalarNode) or node.style or node.tag != _STR_TAG:
+        return None  # libyaml gives plain scalars the style "", PyYAML's own parser None
+    tag = _resolver.resolve(ScalarNode, node.value, (True, False))
+    return None if tag == _STR_TAG else tag.rsplit(":", 1)[-1]
+
+
+def is_null(node: Node | None) -> bool:
+    """Whether ``node`` is absent or YAML null (``key:`` with nothing after it, ``~``, ``null``)."""
+    return node is None or plain_type(node) == "null"
+
+
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_PLAIN = re.compile(r"[\w./=+~$()-]+")
-_STR_TAG = "tag:yaml.org,2002:str"
-_resolver = yaml.resolver.Resolver()
 
 
 def _plain_safe(value: str, flow: bool) -> bool:

@@ -1,11 +1,14 @@
 """The rule registry: code -> rule module. Each module's docstring is that rule's documentation.
 
-To add a rule: write ``rules/<name>.py`` with ``RULE = RuleInfo(code, kebab-name, severity)``, a
-``check(component, context)`` generator and a docstring, add it to ``RULES`` below, and add golden
-cases under ``tests/golden/<name>/``.
+To add a rule: write ``rules/<snake_name>.py`` with ``RULE = RuleInfo(code, kebab-name, severity)`` (and
+``hydra_only=True`` when it only makes sense for a Hydra app), a ``check(component, context)`` generator
+and a docstring, add it to ``_MODULES`` below, and add golden cases under ``tests/golden/<kebab-name>/``.
 """
 
 from __future__ import annotations
+
+from types import ModuleType
+from typing import cast
 
 from hydra_yaml_lint.rules import (
     argparse_style,
@@ -24,22 +27,23 @@ from hydra_yaml_lint.rules import (
 )
 from hydra_yaml_lint.rules._api import Rule, RuleInfo
 
-_MODULES: tuple[Rule, ...] = (
-    argparse_style,  # type: ignore[assignment]
-    positional_arg,  # type: ignore[assignment]
-    placeholder_quoting,  # type: ignore[assignment]
-    malformed_placeholder,  # type: ignore[assignment]
-    undeclared_name,  # type: ignore[assignment]
-    wrong_direction,  # type: ignore[assignment]
-    wrong_kind,  # type: ignore[assignment]
-    invalid_override,  # type: ignore[assignment]
-    sweep_override,  # type: ignore[assignment]
-    duplicate_override,  # type: ignore[assignment]
-    unknown_config_key,  # type: ignore[assignment]
-    config_error,  # type: ignore[assignment]
-    unused_input,  # type: ignore[assignment]
+_MODULES: tuple[ModuleType, ...] = (
+    argparse_style,
+    positional_arg,
+    placeholder_quoting,
+    malformed_placeholder,
+    undeclared_name,
+    wrong_direction,
+    wrong_kind,
+    invalid_override,
+    sweep_override,
+    duplicate_override,
+    unknown_config_key,
+    config_error,
+    unused_input,
 )
-RULES: dict[str, Rule] = {module.RULE.code: module for module in _MODULES}
+# a module satisfies the Rule protocol (RULE, check, docstring); the type checker cannot see that
+RULES: dict[str, Rule] = {module.RULE.code: cast(Rule, module) for module in _MODULES}
 
 # Reported by the linter itself rather than by a rule module.
 INVALID_YAML = RuleInfo("HY900", "invalid-yaml", "error")

@@ -20,7 +20,8 @@ class RuleInfo:
     code: str
     name: str
     severity: Severity
-    needs_hydra_config: bool = False
+    hydra_only: bool = False  # checks Hydra apps only (see gate.py)
+    needs_hydra_config: bool = False  # composes the app's Hydra config
 
     def at(self, component: Component, offset: int, message: str, fix: Fix | None = None) -> Diagnostic:
         """A diagnostic at source offset ``offset`` of the component's file."""

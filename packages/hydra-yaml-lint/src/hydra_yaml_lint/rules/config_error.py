@@ -14,16 +14,16 @@ from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.rules._api import RuleInfo
 
-RULE = RuleInfo("HY302", "config-error", "error", needs_hydra_config=True)
+RULE = RuleInfo("HY302", "config-error", "error", hydra_only=True, needs_hydra_config=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
     result = context.config_check(component)
     if result is None:
         return
-    for override, unknown_key, message in result.findings:
-        if override is None:
+    for finding in result.findings:
+        if finding.override is None:
             where = component.source.span(component.node)[0]
-            yield RULE.at(component, where, f"{message} ({result.target.origin})")
-        elif not unknown_key:
-            yield RULE.at(component, component.source.span(override.arg.node)[0], message)
+            yield RULE.at(component, where, f"{finding.message} ({result.target.origin})")
+        elif not finding.unknown_key:
+            yield RULE.at(component, component.source.span(finding.override.arg.node)[0], finding.message)

@@ -19,7 +19,7 @@ from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.overrides import parsed_overrides
 from hydra_yaml_lint.rules._api import RuleInfo
 
-RULE = RuleInfo("HY203", "duplicate-override", "error")
+RULE = RuleInfo("HY203", "duplicate-override", "error", hydra_only=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:

@@ -18,17 +18,17 @@ from hydra_yaml_lint.component import Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.overrides import parsed_overrides
+from hydra_yaml_lint.placeholders import clip
 from hydra_yaml_lint.rules._api import RuleInfo
 
-RULE = RuleInfo("HY201", "invalid-override", "error")
+RULE = RuleInfo("HY201", "invalid-override", "error", hydra_only=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
     for override in parsed_overrides(component):
         if override.error is not None:
-            shown = override.arg.value or ""
             yield RULE.at(
                 component,
                 component.source.span(override.arg.node)[0],
-                f"Hydra cannot parse override '{shown}': {override.error}",
+                f"Hydra cannot parse override '{clip(override.arg.value or '')}': {override.error}",
             )

@@ -1,10 +1,15 @@
 """HY102 malformed-placeholder: a placeholder KFP will not resolve.
 
-Reported: unbalanced braces (``{$.inputs...}``, ``{{...}``), an unknown root (anything other than
-``$``, ``$.inputs``, ``$.outputs`` and KFP's constants such as ``$.outputs.output_file`` or
-``$.pipeline_job_name``), an artifact without ``.path``/``.uri``, a parameter with one, an output
-parameter without ``.output_file``, and v1 structures KFP does not know (``{inputValues: x}``).
-KFP passes such text through verbatim, so the container receives the literal braces.
+Reported: unbalanced braces (``{{$.inputs...}``), an unknown placeholder (anything other than ``$``,
+``$.inputs``, ``$.outputs``, ``$.json_escape[N]`` and KFP's constants such as ``$.outputs.output_file``
+or ``$.pipeline_job_name``), an artifact without ``.path``/``.uri`` (unless it is a list of artifacts,
+which is passed whole), a parameter with one, an output parameter without ``.output_file``, and v1
+structures KFP does not know (``{inputValues: x}``). KFP passes such text through verbatim, so the
+container receives the literal braces.
+
+In the arguments of a Hydra app, which should hold no other braces, likely typos are reported too:
+``{inputs...}`` or ``{{inputs...}}`` without ``$``, a ``}`` too many. Elsewhere (shell scripts, JSON
+payloads, templates) such text may be meant.
 
     # bad
     - data.data_dir={{$.inputs.artifacts['dataset']}}
@@ -26,11 +31,18 @@ RULE = RuleInfo("HY102", "malformed-placeholder", "error")
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
     source = component.source
-    for arg in component.args:
+    hydra = component.is_hydra
+    for arg in component.argv:
         if arg.problem is not None:
             yield RULE.at(component, source.span(arg.node)[0], arg.problem)
         for problem in arg.brace_problems:
-            yield RULE.at(component, arg.source_offset(source, problem.start), problem.message)
+            if hydra or not problem.heuristic:
+                yield RULE.at(component, arg.source_offset(source, problem.start), problem.message)
         for placeholder in arg.placeholders:
-            if placeholder.problem is not None:
-                yield RULE.at(component, arg.source_offset(source, placeholder.start), placeholder.problem)
+            message = placeholder.problem
+            if placeholder.is_artifact_list:
+                port = component.port(placeholder.name or "")
+                if port is not None and not port.is_list:
+                    message = "artifact placeholder needs .path or .uri"
+            if message is not None and (hydra or not placeholder.heuristic):
+                yield RULE.at(component, arg.source_offset(source, placeholder.start), message)

@@ -27,7 +27,7 @@ RULE = RuleInfo("HY101", "placeholder-quoting", "error")
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
-    for arg in component.args:
+    for arg in component.argv:
         for placeholder in arg.placeholders:
             if placeholder.direction is None or placeholder.quote == "'" or placeholder.name is None:
                 continue

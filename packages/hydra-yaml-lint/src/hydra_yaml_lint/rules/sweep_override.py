@@ -17,9 +17,10 @@ from hydra_yaml_lint.component import Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.overrides import parsed_overrides
+from hydra_yaml_lint.placeholders import clip
 from hydra_yaml_lint.rules._api import RuleInfo
 
-RULE = RuleInfo("HY202", "sweep-override", "error")
+RULE = RuleInfo("HY202", "sweep-override", "error", hydra_only=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
@@ -28,5 +29,6 @@ def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
             yield RULE.at(
                 component,
                 component.source.span(override.arg.node)[0],
-                f"'{override.arg.value}' is a sweep; a component runs one job (quote a value with commas)",
+                f"'{clip(override.arg.value or '')}' is a sweep; a component runs one job "
+                "(quote a value with commas)",
             )

@@ -1,7 +1,7 @@
 """HY301 unknown-config-key: an override names a key or config group option the app's config lacks.
 
 The check no generic tool does: the component is mapped to its Hydra config (``[tool.hydra-yaml-lint]``
-in pyproject.toml, or discovered from the ``@hydra.main`` behind the component's console script), and
+in pyproject.toml, or discovered from the ``hydra.main`` call of the component's program), and
 the config is composed with the component's overrides through Hydra's compose API, exactly as the
 container will at start-up. The classic case: ``datamodule.data_dir=...`` against a config whose group
 is now ``data``; the message suggests ``data.data_dir``. Unknown options of a config group
@@ -20,13 +20,13 @@ from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
 from hydra_yaml_lint.rules._api import RuleInfo
 
-RULE = RuleInfo("HY301", "unknown-config-key", "error", needs_hydra_config=True)
+RULE = RuleInfo("HY301", "unknown-config-key", "error", hydra_only=True, needs_hydra_config=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
     result = context.config_check(component)
     if result is None:
         return
-    for override, unknown_key, message in result.findings:
-        if override is not None and unknown_key:
-            yield RULE.at(component, component.source.span(override.arg.node)[0], message)
+    for finding in result.findings:
+        if finding.override is not None and finding.unknown_key:
+            yield RULE.at(component, component.source.span(finding.override.arg.node)[0], finding.message)

@@ -1,7 +1,8 @@
 """HY401 unused-input (warning): a declared input that no argument passes to the container.
 
 Usually a leftover of a rename, or an argument that was deleted by mistake: the pipeline supplies a
-value that the training code never sees.
+value that the training code never sees. A container that gets the whole executor input (``{{$}}``,
+``{{$.json_escape[N]}}``, ``{executorInput: null}``) uses every input.
 
     inputs:
     - {name: epochs, type: Integer}
@@ -21,9 +22,11 @@ RULE = RuleInfo("HY401", "unused-input", "warning")
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
+    if component.passes_executor_input:
+        return
     used = {ref.name for ref in component.references if ref.direction == "inputs"} | component.used_names
     # a malformed placeholder still shows which input was meant; HY102 reports it
-    used.update(p.name for arg in component.args for p in arg.placeholders if p.problem and p.name)
+    used.update(p.name for arg in component.argv for p in arg.placeholders if p.problem and p.name)
     for name, port in component.inputs.items():
         if name not in used:
             yield RULE.at(
