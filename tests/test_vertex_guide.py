@@ -118,18 +118,14 @@ class FakeGoogle:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 fake.requests.append((self.command, self.path))
-                if self.command == "POST" and self.path == "/token":
-                    status, body = 200, {"access_token": "ya29.fake", "expires_in": 3600, "token_type": "Bearer"}
-                elif self.command == "GET" and self.path.startswith("/storage/v1/b/"):
-                    status, body = 200, {"name": self.path.split("/")[4].split("?")[0], "kind": "storage#bucket"}
-                else:
-                    status, body = 404, {"error": {"code": 404, "message": "not faked", "status": "NOT_FOUND"}}
+                status, body = fake.reply(self.command, self.path)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
 
             do_GET = do_POST = do_HEAD = _answer
 
@@ -140,8 +136,18 @@ class FakeGoogle:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
+    @staticmethod
+    def reply(method: str, path: str) -> tuple[int, dict[str, object]]:
+        if method == "POST" and path == "/token":
+            return 200, {"access_token": "ya29.fake", "expires_in": 3600, "token_type": "Bearer"}
+        if method == "GET" and path.startswith("/storage/v1/b/"):
+            return 200, {"name": path.split("/")[4].split("?")[0], "kind": "storage#bucket"}
+        return 404, {"error": {"code": 404, "message": f"not faked: {method} {path}", "status": "NOT_FOUND"}}
+
     def __enter__(self) -> "FakeGoogle":
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -211,7 +217,9 @@ def fake_google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory, fake_google: FakeGoogle, commands: list[Command]) -> Sandbox:
+def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, fake_google: FakeGoogle, commands: list[Command]
+) -> Sandbox:
     """A repository stand-in (copied configs/, linked packages/) and a hermetic environment."""
     root = tmp_path_factory.mktemp("guide")
     repo = root / "repo"
@@ -235,6 +243,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, fake_google: FakeGoogle, c
         STORAGE_EMULATOR_HOST=fake_google.url,
         PIPELINE_SDK_CONFIG_DIR=str(repo / "configs"),
     )
+    # The harness itself: Application Default Credentials in this environment come from the fake.
+    probe = "import google.auth, google.auth.transport.requests as r; c, _ = google.auth.default(); c.refresh(r.Request())"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
+    assert ("POST", "/token") in fake_google.requests
     return Sandbox(root, env, exports(commands))
 
 
@@ -242,7 +254,9 @@ def _by_kind(commands: list[Command], kind: str) -> list[Command]:
     return [c for c in commands if c.kind == kind]
 
 
-def _run_all(sandbox: Sandbox, commands: list[Command]) -> list[tuple[Command, subprocess.CompletedProcess[str]]]:
+def _run_all(
+    sandbox: Sandbox, commands: list[Command]
+) -> list[tuple[Command, subprocess.CompletedProcess[str]]]:
     with ThreadPoolExecutor(max_workers=3) as pool:  # each CLI start imports kfp/aiplatform: overlap them
         return list(zip(commands, pool.map(sandbox.run, commands), strict=True))
 
@@ -334,7 +348,7 @@ def test_cloud_commands_use_real_options_and_keys(sandbox: Sandbox, commands: li
 
 def _anchors(markdown: str) -> set[str]:
     """GitHub's anchors for the headings of ``markdown``."""
-    headings = re.findall(r"^#{1,6} (.+)$", markdown, re.MULTILINE)
+    headings = re.findall(r"^#{1,6} (.+)$", _FENCE.sub("", markdown), re.MULTILINE)
     return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
@@ -343,13 +357,21 @@ def test_permission_hints_match_the_iam_section() -> None:
     section, and every link from the code into the guide lands on a heading."""
     guide = GUIDE.read_text()
     iam = guide.split("\n## 2. IAM\n", 1)[1].split("\n## ", 1)[0]
-    sources = "\n".join(p.read_text() for p in (REPO_ROOT / "packages" / "pipeline-sdk" / "src").rglob("*.py"))
+    sources = "\n".join(
+        p.read_text() for p in (REPO_ROOT / "packages" / "pipeline-sdk" / "src").rglob("*.py")
+    )
     roles = set(re.findall(r"roles/[A-Za-z.]+[A-Za-z]", sources))
     assert roles, "pipeline-sdk's messages name the roles to grant"
     missing = sorted(r for r in roles if r not in iam)
     assert not missing, f"roles pipeline-sdk's messages name but the guide's IAM section does not: {missing}"
     links = set(re.findall(r"docs/vertex\.md#([\w-]+)", sources))
     assert links <= _anchors(guide), f"links into docs/vertex.md without a heading: {links - _anchors(guide)}"
+
+
+def test_guide_links_land_on_headings() -> None:
+    guide = GUIDE.read_text()
+    broken = set(re.findall(r"\]\(#([\w-]+)\)", guide)) - _anchors(guide)
+    assert not broken, f"links to missing headings in docs/vertex.md: {sorted(broken)}"
 
 
 @pytest.mark.slow
