@@ -22,17 +22,17 @@ def test_defaults_match_the_agreed_shape(repo: Path) -> None:
         "seed": 42,
         "experiment": "fashion_mnist_cnn",
     }
-    assert cfg.train.resources.accelerator_type == "NVIDIA_L4"
+    assert cfg.steps.train.resources.accelerator_type == "NVIDIA_L4"
     assert set(cfg.gcp) >= {"project", "region", "pipeline_root", "service_account", "network", "labels"}
     assert cfg.base_dir == str(repo)
-    assert resolve_path(cfg, cfg.components.train) == repo / "configs/components/train.yaml"
+    assert resolve_path(cfg, cfg.steps.train.component) == repo / "configs/components/train.yaml"
     assert resolve_path(cfg, "/abs/x") == Path("/abs/x")
 
 
 def test_overrides_are_typed_and_the_result_is_read_only(repo: Path) -> None:
-    cfg = load_config(["params.epochs=2", "train.resources.cpu=4", "+gcp.labels.team=ml"], repo / "configs")
+    cfg = load_config(["params.epochs=2", "steps.train.resources.cpu=4", "+gcp.labels.team=ml"], repo / "configs")
     assert cfg.params.epochs == 2
-    assert cfg.train.resources.cpu == "4"
+    assert cfg.steps.train.resources.cpu == "4"
     assert dict(cfg.gcp.labels) == {"team": "ml"}
     with pytest.raises(Exception, match="read-only"):
         cfg.params.epochs = 3
@@ -62,16 +62,18 @@ def test_missing_config_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("params.epochs=abc", "params.epochs: Value 'abc' of type 'str' could not be converted to Integer"),
-        ("params.nope=1", "unknown config key 'params.nope'"),
-        ("+params.nope=1", "unknown config key 'params.nope'"),
+        ("params.nope=1", "override 'params.nope=1': unknown config key 'params.nope'"),
         ("nope=1", "unknown config key 'nope'"),
-        ("params.epochs=0", "params.epochs: must be at least 1, got 0"),
-        ("params.learning_rate=-0.1", "params.learning_rate: must be positive"),
+        ("steps.train.nope=1", "unknown config key 'steps.train.nope'"),
+        ("steps.train.retries=x", "steps.train.retries: Value 'x' of type 'str' could not be converted to Integer"),
+        ("+params.bad-name=1", "params.bad-name: parameter names are letters, digits and underscores"),
+        ("+params.nested={a: 1}", "params.nested: a pipeline parameter is a single value"),
+        ("+steps.Eval.component=x.yaml", "steps.Eval: step names are lowercase letters, digits and dashes"),
         ("params.batch_size=1,2", "Ambiguous value for argument 'params.batch_size=1,2'"),
         ("pipeline.name=My_Pipeline", "pipeline.name: 'My_Pipeline' must be lowercase letters"),
         ("backend=argo", "backend: 'argo' is not one of vertex, kfp"),
-        ("retries.train=-1", "retries.train: must be non-negative"),
+        ("steps.train.retries=-1", "steps.train.retries: must be non-negative"),
+        ("steps.train.resources.accelerator_count=-1", "must be non-negative, got -1"),
         (
             "images.registry=${oc.env:PIPELINE_SDK_TEST_UNSET}",
             "Environment variable 'PIPELINE_SDK_TEST_UNSET'",

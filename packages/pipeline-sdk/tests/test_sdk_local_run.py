@@ -32,8 +32,8 @@ def run_probe(sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: P
     def run(*args: str, env: dict[str, str] | None = None) -> Any:
         return sdk(
             "run",
-            f"components.data_prepare={tiny_data_prepare}",
-            f"components.train={probe_train}",
+            f"steps.data-prepare.component={tiny_data_prepare}",
+            f"steps.train.component={probe_train}",
             f"local.root={runs}",
             *args,
             env=env,
@@ -72,8 +72,8 @@ def test_tiny_pipeline_end_to_end_with_the_real_packages(
     )
     result = sdk(
         "run",
-        f"components.data_prepare={tiny_data_prepare}",
-        f"components.train={tiny_train}",
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={tiny_train}",
         f"local.root={runs}",
         "params.epochs=2",
         "params.batch_size=32",
@@ -83,7 +83,7 @@ def test_tiny_pipeline_end_to_end_with_the_real_packages(
     assert result.returncode == 0, result.stderr
     run_dir = result.run_dir
     assert run_dir == runs / "tiny"
-    assert "ignoring the train step's Vertex resources (1 x NVIDIA_L4, cpu 8, memory 32G)" in result.stderr
+    assert "ignoring the steps' Vertex resources (train: 1 x NVIDIA_L4, cpu 8, memory 32G)" in result.stderr
     assert "[1/2] data-prepare: running" in result.stderr and "[2/2] train: succeeded" in result.stderr
 
     record = result.run_json()
@@ -137,7 +137,7 @@ def test_a_failing_first_step_skips_the_rest(
     wrong = [a.replace("dataset.counts.train=200", "dataset.counts.train=999") for a in accepted]
     assert wrong != accepted
     wrong_counts = component("wrong_counts", "data_prepare", {"args": [*args, *wrong]})
-    result = sdk("run", f"components.data_prepare={wrong_counts}", f"local.root={runs}", "--run-name", "r")
+    result = sdk("run", f"steps.data-prepare.component={wrong_counts}", f"local.root={runs}", "--run-name", "r")
     clean_error(result, "step 'data-prepare' failed with exit code")
     record = json.loads((runs / "r" / "run.json").read_text())
     assert [record["tasks"][t]["state"] for t in ("data-prepare", "train")] == ["FAILED", "SKIPPED"]
@@ -147,7 +147,7 @@ def test_missing_console_script_is_a_clear_error(
     sdk: Callable, clean_error: Callable, component: Callable, runs: Path
 ) -> None:
     ghost = component("ghost", "data_prepare", {"command": ["no-such-console-script-xyz"]})
-    result = sdk("run", f"components.data_prepare={ghost}", f"local.root={runs}", "--run-name", "r")
+    result = sdk("run", f"steps.data-prepare.component={ghost}", f"local.root={runs}", "--run-name", "r")
     clean_error(result, "step 'data-prepare': cannot run 'no-such-console-script-xyz'")
     assert json.loads((runs / "r" / "run.json").read_text())["tasks"]["data-prepare"]["state"] == "FAILED"
 
@@ -156,13 +156,13 @@ def test_a_step_that_writes_no_output_artifact_fails(
     sdk: Callable, clean_error: Callable, component: Callable, runs: Path
 ) -> None:
     lazy = component("lazy", "data_prepare", {"command": ["python", "-c", "print('did nothing')"]})
-    result = sdk("run", f"components.data_prepare={lazy}", f"local.root={runs}")
+    result = sdk("run", f"steps.data-prepare.component={lazy}", f"local.root={runs}")
     clean_error(result, "step 'data-prepare' exited 0 but did not write its output artifact 'dataset'")
 
 
 def test_config_errors_leave_no_run_directory(sdk: Callable, clean_error: Callable, runs: Path) -> None:
-    result = sdk("run", f"local.root={runs}", "train.resources.accelerator_type=TPU_V9000")
-    clean_error(result, "train.resources.accelerator_type: 'TPU_V9000' is not a Vertex AI accelerator type")
+    result = sdk("run", f"local.root={runs}", "steps.train.resources.accelerator_type=TPU_V9000")
+    clean_error(result, "steps.train.resources.accelerator_type: 'TPU_V9000' is not a Vertex AI accelerator type")
     assert not runs.exists() or not any(runs.iterdir())
 
 
@@ -197,8 +197,8 @@ def start_run_with_a_sleeping_step(
     cmd = [
         str(Path(sys.executable).with_name("pipeline-sdk")),
         "run",
-        f"components.data_prepare={tiny_data_prepare}",
-        f"components.train={sleeper}",
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={sleeper}",
         f"local.root={runs}",
         "--run-name",
         "r",
@@ -273,7 +273,7 @@ def test_the_real_trainer_receives_a_secret_reference_as_text(
     """The trainer's `experiment` is a config-group choice: the reference reaches Hydra unexpanded."""
     result = sdk(
         "run",
-        f"components.data_prepare={tiny_data_prepare}",
+        f"steps.data-prepare.component={tiny_data_prepare}",
         f"local.root={runs}",
         cli_string("params.experiment", "${oc.env:SOME_SECRET}"),
         "--run-name",

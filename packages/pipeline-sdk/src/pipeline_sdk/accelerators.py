@@ -61,7 +61,7 @@ def _write_quietly(path: Path, text: str) -> None:
         pass
 
 
-def validate_accelerator_type(name: str, key: str = "train.resources.accelerator_type") -> str:
+def validate_accelerator_type(name: str, key: str) -> str:
     """``name`` if Vertex knows it, else a :class:`ConfigError` listing the valid names."""
     valid = vertex_accelerator_types()
     if name in valid:

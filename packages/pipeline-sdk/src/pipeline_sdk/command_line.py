@@ -5,6 +5,7 @@ Expected failures become one stderr line and an exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -36,7 +37,7 @@ def command_parser(
         "overrides",
         nargs="*",
         metavar="OVERRIDE",
-        help="Hydra overrides of configs/pipeline.yaml, e.g. params.epochs=1 train.resources.accelerator_count=2",
+        help="Hydra overrides of configs/pipeline.yaml, e.g. params.epochs=1 steps.train.resources.accelerator_count=2",
     )
     return parser
 
@@ -54,6 +55,15 @@ def run_command(command: str, body: Callable[[], int]) -> int:
         return 130
     except SystemExit as e:  # argparse's --help
         return int(e.code or 0)
+    except Exception as e:  # a bug, or a failure nobody foresaw: still one line, and how to see more
+        if os.environ.get("PIPELINE_SDK_DEBUG"):
+            raise
+        print(
+            f"pipeline-sdk {command}: internal error: {type(e).__name__}: {' '.join(str(e).split())} "
+            "(set PIPELINE_SDK_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 3
 
 
 __all__ = ["ArgumentParser", "command_parser", "run_command"]

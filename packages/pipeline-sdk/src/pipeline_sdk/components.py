@@ -50,18 +50,18 @@ def lint_components(paths: list[Path]) -> list[str]:
 
 
 def component_paths(cfg: DictConfig) -> dict[str, Path]:
-    """``components.*`` resolved to existing files."""
+    """Step name → its ``steps.<name>.component`` resolved to an existing file."""
     paths = {}
-    for key, value in cfg.components.items():
-        path = resolve_path(cfg, value)
+    for key, step in cfg.steps.items():
+        path = resolve_path(cfg, step.component)
         if not path.is_file():
-            raise ConfigError(f"components.{key}: no such file {path}")
+            raise ConfigError(f"steps.{key}.component: no such file {path}")
         paths[str(key)] = path
     return paths
 
 
 def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, LoadedComponent]:
-    """Load each component with kfp and set its image from the installed package version."""
+    """Load each step's component with kfp and set its image from the installed package version."""
     from kfp import components as kfp_components
 
     from pipeline_sdk.images.lock import LockError, image_reference, load_lock
@@ -75,10 +75,10 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
         try:
             factory = kfp_components.load_component_from_file(str(path))
         except Exception as e:  # kfp raises a mix of ValueError/TypeError/yaml errors for bad files
-            raise CompileError(f"components.{key}: kfp cannot load {path}: {e}") from None
+            raise CompileError(f"steps.{key}.component: kfp cannot load {path}: {e}") from None
         container = factory.component_spec.implementation.container
         if container is None:
-            raise CompileError(f"components.{key}: {path} is not a container component")
+            raise CompileError(f"steps.{key}.component: {path} is not a container component")
         declared = container.image
         package: str | None = None
         image = declared
@@ -88,7 +88,7 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
                 package_version = version(package)
             except PackageNotFoundError:
                 raise CompileError(
-                    f"components.{key}: image {package!r} names a package that is not installed "
+                    f"steps.{key}.component: image {package!r} names a package that is not installed "
                     f"(pip install {package})"
                 ) from None
             image = image_reference(lock, cfg.images.registry, package, package_version)

@@ -2,7 +2,7 @@
 
 The config directory is, in order: the ``config_dir`` argument, ``$PIPELINE_SDK_CONFIG_DIR``, or the
 nearest ``configs/`` directory holding ``pipeline.yaml`` from the current directory upwards. Relative
-paths in the config (``components.*``, ``images.lock_file``, ``local.root``) are resolved against
+paths in the config (``steps.*.component``, ``images.lock_file``, ``local.root``) are resolved against
 ``base_dir``, which defaults to the config directory's parent (the repository root).
 """
 
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
+from pipeline_sdk.config_positions import locate, yaml_error_message
 from pipeline_sdk.config_schema import BACKENDS, PipelineConfig
 from pipeline_sdk.errors import ConfigError
 from pipeline_sdk.params import escape_interpolations
@@ -24,6 +27,13 @@ CONFIG_NAME = "pipeline"
 CONFIG_DIR_ENV = "PIPELINE_SDK_CONFIG_DIR"
 # Vertex AI pipeline names / KFP pipeline names: lowercase letters, digits and dashes.
 _PIPELINE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,127}$")
+#: id(loaded config) -> where its keys were written (see located_errors); by identity, since configs
+#: compare by value (and a NaN makes a config unequal to itself)
+_WHERE: dict[int, Callable[[str], str]] = {}
+_KEY = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)*$")
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STEP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def find_config_dir(config_dir: Path | str | None = None) -> Path:
@@ -51,20 +61,44 @@ def load_config(overrides: Sequence[str] = (), config_dir: Path | str | None = N
     :class:`~pipeline_sdk.errors.ConfigError` for a missing file, an unknown key or a bad value.
     """
     directory = find_config_dir(config_dir)
-    composed = _compose(directory, list(overrides))
+    config_file = directory / f"{CONFIG_NAME}.yaml"
+    overrides = list(overrides)
+
+    def where(key: str) -> str:
+        return locate(key, config_file, overrides)
+
+    composed = _compose(directory, overrides, where)
     try:
         cfg = OmegaConf.merge(OmegaConf.structured(PipelineConfig), composed)
         assert isinstance(cfg, DictConfig)
         _keep_params_literal(cfg)
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # surface interpolation errors now
     except OmegaConfBaseException as e:
-        raise ConfigError(_omegaconf_message(e)) from None
+        raise ConfigError(_omegaconf_message(e, where)) from None
+    problems = _text_problems(OmegaConf.to_container(cfg, resolve=False), "") or _value_problems(cfg)
+    if problems:
+        raise ConfigError("; ".join(f"{where(key)}: {key}: {message}" for key, message in problems))
     base = Path(cfg.base_dir).expanduser() if cfg.base_dir else directory.parent
     cfg.base_dir = str((directory.parent / base).resolve())
-    _check_values(cfg)
     OmegaConf.set_readonly(cfg, True)
     OmegaConf.set_struct(cfg, True)
+    _WHERE[id(cfg)] = where
+    weakref.finalize(cfg, _WHERE.pop, id(cfg), None)
     return cfg
+
+
+@contextmanager
+def located_errors(cfg: DictConfig) -> Iterator[None]:
+    """Prefix a :class:`ConfigError` that starts with a key (``steps.train.inputs.x: ...``) with the
+    override or ``FILE:LINE:COL`` that set the key in ``cfg``."""
+    try:
+        yield
+    except ConfigError as e:
+        key = str(e).split(":", 1)[0]
+        where = _WHERE.get(id(cfg))
+        if where is None or not _KEY.match(key):
+            raise
+        raise type(e)(f"{where(key)}: {e}") from None
 
 
 def resolve_path(cfg: DictConfig, path: str | Path) -> Path:
@@ -81,7 +115,8 @@ def _keep_params_literal(cfg: DictConfig) -> None:
             cfg.params[key] = escape_interpolations(value)
 
 
-def _compose(config_dir: Path, overrides: list[str]) -> DictConfig:
+def _compose(config_dir: Path, overrides: list[str], where: Callable[[str], str]) -> DictConfig:
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -91,14 +126,16 @@ def _compose(config_dir: Path, overrides: list[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(config_dir), version_base=None, job_name="pipeline-sdk"):
             return compose(config_name=CONFIG_NAME, overrides=overrides)
     except HydraException as e:
-        raise ConfigError(_hydra_message(e)) from None
+        raise ConfigError(_hydra_message(e, where)) from None
     except OmegaConfBaseException as e:
-        raise ConfigError(_omegaconf_message(e)) from None
+        raise ConfigError(_omegaconf_message(e, where)) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(yaml_error_message(e)) from None
     finally:
         GlobalHydra.instance().clear()
 
 
-def _hydra_message(error: BaseException) -> str:
+def _hydra_message(error: BaseException, where: Callable[[str], str]) -> str:
     """Hydra's message on one line; an unknown key is named as such."""
     chain: list[BaseException] = []
     current: BaseException | None = error
@@ -106,11 +143,11 @@ def _hydra_message(error: BaseException) -> str:
         chain.append(current)
         current = current.__cause__
     if isinstance(chain[-1], (ConfigAttributeError, ConfigKeyError)):
-        return _omegaconf_message(chain[-1])
+        return _omegaconf_message(chain[-1], where)
     parts: list[str] = []
     for item in chain:
         text = (
-            _omegaconf_message(item)
+            _omegaconf_message(item, where)
             if isinstance(item, OmegaConfBaseException)
             else " ".join(str(item).split())
         )
@@ -119,48 +156,57 @@ def _hydra_message(error: BaseException) -> str:
     return ": ".join(parts)
 
 
-def _omegaconf_message(error: BaseException) -> str:
-    """``full.key: message`` from an OmegaConf error, without its multi-line context dump."""
+def _omegaconf_message(error: BaseException, where: Callable[[str], str]) -> str:
+    """``WHERE: full.key: message`` from an OmegaConf error, without its multi-line context dump."""
     key = getattr(error, "full_key", None)
     if isinstance(error, (ConfigAttributeError, ConfigKeyError)) and key:
         return (
-            f"unknown config key {key!r}: the keys are those in configs/pipeline.yaml "
+            f"{where(key)}: unknown config key {key!r}: the keys are those in configs/pipeline.yaml "
             "(add an entry to a mapping such as gcp.labels with +KEY=VALUE)"
         )
     message = str(error).splitlines()[0].strip() if str(error) else type(error).__name__
-    return f"{key}: {message}" if key else message
+    return f"{where(key)}: {key}: {message}" if key else message
 
 
-def _check_values(cfg: DictConfig) -> None:
-    """Checks that the types alone do not express; the first failure raises."""
-    problems: list[str] = []
+def _text_problems(node: object, key: str) -> list[tuple[str, str]]:
+    """Every configured text must be Unicode that can be written out: no lone surrogates (undecodable bytes
+    from the command line)."""
+    if isinstance(node, dict):
+        return [p for name, value in node.items() for p in _text_problems(value, f"{key}.{name}" if key else str(name))]
+    if isinstance(node, list):
+        return [p for index, value in enumerate(node) for p in _text_problems(value, f"{key}[{index}]")]
+    if isinstance(node, str) and _SURROGATE.search(node):
+        return [(key, f"{node!r} is not valid text (bytes that are not UTF-8?)")]
+    return []
+
+
+def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
+    """Checks that the types alone do not express, as (key, message)."""
+    problems: list[tuple[str, str]] = []
     if not _PIPELINE_NAME.match(cfg.pipeline.name):
         problems.append(
-            f"pipeline.name: {cfg.pipeline.name!r} must be lowercase letters, digits and dashes, "
-            "starting with a letter (at most 128 characters)"
+            ("pipeline.name", f"{cfg.pipeline.name!r} must be lowercase letters, digits and dashes, "
+            "starting with a letter (at most 128 characters)")
         )
-    p = cfg.params
-    for key in ("epochs", "batch_size"):
-        if p[key] < 1:
-            problems.append(f"params.{key}: must be at least 1, got {p[key]}")
-    if not p.learning_rate > 0:
-        problems.append(f"params.learning_rate: must be positive, got {p.learning_rate}")
-    if p.seed < 0:
-        problems.append(f"params.seed: must be non-negative, got {p.seed}")
-    res = cfg.train.resources
-    if res.accelerator_count < 0:
-        problems.append(
-            f"train.resources.accelerator_count: must be non-negative, got {res.accelerator_count}"
-        )
-    for key in ("data_prepare", "train"):
-        if cfg.retries[key] < 0:
-            problems.append(f"retries.{key}: must be non-negative, got {cfg.retries[key]}")
+    for name, value in cfg.params.items():
+        if not _PARAM_NAME.match(str(name)):
+            problems.append((f"params.{name}", "parameter names are letters, digits and underscores"))
+        elif isinstance(value, (DictConfig, ListConfig)):
+            problems.append((f"params.{name}", "a pipeline parameter is a single value (string, number, bool)"))
+    for name, step in cfg.steps.items():
+        if not _STEP_NAME.match(str(name)):
+            problems.append((f"steps.{name}", "step names are lowercase letters, digits and dashes"))
+        if step.retries < 0:
+            problems.append((f"steps.{name}.retries", f"must be non-negative, got {step.retries}"))
+        if step.resources.accelerator_count < 0:
+            problems.append(
+                (f"steps.{name}.resources.accelerator_count", f"must be non-negative, got {step.resources.accelerator_count}")
+            )
     if cfg.backend not in BACKENDS:
-        problems.append(f"backend: {cfg.backend!r} is not one of {', '.join(BACKENDS)}")
+        problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():
-        problems.append("images.registry: must not be empty")
-    if problems:
-        raise ConfigError("; ".join(problems))
+        problems.append(("images.registry", "must not be empty"))
+    return problems
 
 
-__all__ = ["CONFIG_DIR_ENV", "find_config_dir", "load_config", "resolve_path"]
+__all__ = ["CONFIG_DIR_ENV", "located_errors", "find_config_dir", "load_config", "resolve_path"]

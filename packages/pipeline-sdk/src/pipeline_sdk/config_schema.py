@@ -1,13 +1,15 @@
-"""The typed schema of configs/pipeline.yaml.
+"""The typed schema of configs/pipeline.yaml: types only, the values live in the YAML.
 
-:func:`pipeline_sdk.config.load_config` merges the composed YAML into these dataclasses, so a key that
-is not declared here, or a value of the wrong type, is a :class:`~pipeline_sdk.errors.ConfigError`.
+:func:`pipeline_sdk.config.load_config` merges the composed YAML into these dataclasses, so a key that is
+not declared here, or a value of the wrong type, is a :class:`~pipeline_sdk.errors.ConfigError`. Top-level
+keys have no default here (``MISSING``): ``configs/pipeline.yaml`` is the one place their values are
+written. Only a step's optional settings have defaults, the values a step gets when its entry omits them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from omegaconf import MISSING
 
@@ -18,93 +20,82 @@ from omegaconf import MISSING
 @dataclass
 class PipelineInfo:
     name: str = MISSING
-    description: str = ""
+    description: str = MISSING
 
 
 @dataclass
-class Params:
-    """The pipeline's run-time parameters and their defaults."""
+class Resources:
+    """The machine a step asks for on Vertex AI / KFP (ignored by ``pipeline-sdk run``)."""
 
-    dataset: str = "fashion_mnist"
-    epochs: int = 5
-    learning_rate: float = 0.002
-    batch_size: int = 256
-    seed: int = 42
-    experiment: str = "fashion_mnist_cnn"
+    accelerator_type: Optional[str] = None
+    accelerator_count: int = 0
+    cpu: Optional[str] = None
+    memory: Optional[str] = None
 
 
 @dataclass
-class Components:
-    data_prepare: str = "configs/components/data_prepare.yaml"
-    train: str = "configs/components/train.yaml"
+class Step:
+    """One task of the pipeline: a component YAML and where each of its inputs comes from.
+
+    ``inputs`` maps a component input name to ``params.NAME`` (a pipeline parameter) or
+    ``STEP.outputs.NAME`` (an output artifact of another step); inputs left out take the component's
+    default. ``after`` orders steps that exchange no data.
+    """
+
+    component: str = MISSING
+    inputs: dict[str, str] = field(default_factory=dict)
+    after: list[str] = field(default_factory=list)
+    resources: Resources = field(default_factory=Resources)
+    retries: int = 0
+    caching: Optional[bool] = None  # None: the pipeline's `caching`
 
 
 @dataclass
 class Gcp:
-    project: Optional[str] = None
-    region: str = "us-central1"
-    pipeline_root: Optional[str] = None
-    service_account: Optional[str] = None
-    network: Optional[str] = None
-    labels: dict[str, str] = field(default_factory=dict)
-    experiment: Optional[str] = None
-    api_endpoint: Optional[str] = None
-    encryption_spec_key_name: Optional[str] = None
+    project: Optional[str] = MISSING
+    region: str = MISSING
+    pipeline_root: Optional[str] = MISSING
+    service_account: Optional[str] = MISSING
+    network: Optional[str] = MISSING
+    labels: dict[str, str] = MISSING
+    experiment: Optional[str] = MISSING
+    api_endpoint: Optional[str] = MISSING
+    encryption_spec_key_name: Optional[str] = MISSING
 
 
 @dataclass
 class Images:
     registry: str = MISSING
-    lock_file: str = "images.lock.json"
-
-
-@dataclass
-class Resources:
-    accelerator_type: Optional[str] = "NVIDIA_L4"
-    accelerator_count: int = 1
-    cpu: Optional[str] = "8"
-    memory: Optional[str] = "32G"
-
-
-@dataclass
-class Train:
-    resources: Resources = field(default_factory=Resources)
-
-
-@dataclass
-class Retries:
-    data_prepare: int = 0
-    train: int = 0
+    lock_file: str = MISSING
 
 
 @dataclass
 class Kfp:
-    host: Optional[str] = None
-    experiment: str = "Default"
-    namespace: Optional[str] = None
+    host: Optional[str] = MISSING
+    experiment: str = MISSING
+    namespace: Optional[str] = MISSING
 
 
 @dataclass
 class Local:
-    root: str = "local_outputs"
+    root: str = MISSING
 
 
 @dataclass
 class PipelineConfig:
-    base_dir: Optional[str] = None
+    base_dir: Optional[str] = MISSING
     pipeline: PipelineInfo = field(default_factory=PipelineInfo)
-    params: Params = field(default_factory=Params)
-    components: Components = field(default_factory=Components)
+    #: the pipeline's run-time parameters; each one's type is that of the component inputs it feeds
+    params: dict[str, Any] = MISSING
+    steps: dict[str, Step] = MISSING
+    caching: bool = MISSING
     gcp: Gcp = field(default_factory=Gcp)
     images: Images = field(default_factory=Images)
-    train: Train = field(default_factory=Train)
-    caching: bool = True
-    retries: Retries = field(default_factory=Retries)
-    backend: str = "vertex"
+    backend: str = MISSING
     kfp: Kfp = field(default_factory=Kfp)
     local: Local = field(default_factory=Local)
 
 
 BACKENDS: tuple[str, ...] = ("vertex", "kfp")
 
-__all__ = ["BACKENDS", "PipelineConfig"]
+__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Step"]

@@ -129,6 +129,8 @@ def wire_values(values: Mapping[str, Any], uses: Mapping[str, list[ParameterUse]
         if not isinstance(value, str):
             wired[name] = value
             continue
+        if "\x00" in value:
+            raise ParameterError(f"params.{name}: {value!r} contains a NUL character, which no command line can carry")
         param_uses = uses.get(name, [])
         for use in param_uses:
             if use.arg not in (f"{use.key}={use.placeholder}", f"{use.key}='{use.placeholder}'"):

@@ -3,6 +3,7 @@ the loopback fakes. In-process ``main([...])`` for the happy paths; the installe
 subprocess for each class of error, to prove each is one stderr line with no traceback."""
 
 import json
+from importlib.metadata import version
 
 import pytest
 
@@ -13,7 +14,10 @@ BUCKET = "demo-pipelines"
 
 
 def vertex_args(fake, *extra):
+    """Submit arguments against ``fake``, whose registry holds the installed packages' images."""
+    fake.manifests |= {f"ml/{package}:{version(package)}" for package in ("data-prepare", "trainer")}
     return [
+        f"images.registry=127.0.0.1:{fake.httpd.server_port}/ml",
         f"gcp.project={PROJECT}",
         f"gcp.pipeline_root=gs://{BUCKET}/runs",
         f"gcp.api_endpoint={fake.url}",
@@ -64,7 +68,7 @@ def test_submit_and_wait_for_success(fake_google, adc, bucket, capsys):
 
 def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):
     assert (
-        main(vertex_args(fake_google, "--dry-run", "train.resources.accelerator_type=NVIDIA_TESLA_T4")) == 0
+        main(vertex_args(fake_google, "--dry-run", "steps.train.resources.accelerator_type=NVIDIA_TESLA_T4")) == 0
     )
     out, _ = capsys.readouterr()
     request = json.loads(out)
@@ -76,7 +80,8 @@ def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):
 def test_kfp_backend_waits_for_success(fake_kfp, capsys):
     fake_kfp.states = ["RUNNING", "SUCCEEDED"]
     code = main(
-        ["backend=kfp", f"kfp.host={fake_kfp.url}", "--wait", "--poll-interval", "0.01", "--job-id", "k"]
+        ["backend=kfp", f"kfp.host={fake_kfp.url}", "--wait", "--poll-interval", "0.01", "--job-id", "k",
+         "--no-check-images"]  # fmt: skip
     )
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -135,7 +140,12 @@ def error_runs(cli, new_fake_google):
                 fake=fakes["failed"],
                 with_adc=True,
             ),
-            "kfp": cli.start("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--timeout", "2"),
+            "kfp": cli.start(
+                "submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--timeout", "2", "--no-check-images"
+            ),
+            "local-images": cli.start(
+                "submit", "--dry-run", f"gcp.project={PROJECT}", f"gcp.pipeline_root=gs://{BUCKET}/runs"
+            ),
             "usage": cli.start("submit", "--no-such-flag"),
         }
         results = {name: cli.result(process) for name, process in processes.items()}
@@ -183,3 +193,28 @@ def test_cli_kfp_unreachable(error_runs):
 def test_cli_usage_error(error_runs):
     result, _ = error_runs["usage"]
     assert_one_error_line(result, 2, "unrecognized arguments: --no-such-flag")
+
+
+def test_cli_local_images_are_refused_even_in_a_dry_run(error_runs):
+    result, _ = error_runs["local-images"]
+    line = assert_one_error_line(result, 1, "Vertex AI cannot pull data-prepare (localhost/hydra-components/")
+    assert "--no-check-images" in line and result.stdout == ""
+
+
+def test_dry_run_with_no_check_images_prints_the_request(fake_google, capsys):
+    args = [a for a in vertex_args(fake_google, "--dry-run") if not a.startswith("images.registry=")]
+    assert main(args) == 1
+    assert "localhost/ names this machine's local image storage" in capsys.readouterr().err
+    assert main([*args, "--no-check-images"]) == 0
+    assert "localhost/hydra-components/trainer:" in capsys.readouterr().out
+    assert fake_google.requests == []
+
+
+def test_default_check_looks_images_up_before_sending(fake_google, adc, bucket, capsys):
+    args = vertex_args(fake_google, "--job-id", "img-1")
+    fake_google.manifests.clear()
+    assert main(args) == 1
+    assert "not in the registry: data-prepare (127.0.0.1:" in capsys.readouterr().err
+    assert not fake_google.sent("POST", r"/v1/.*/pipelineJobs")
+    assert main([*args, "--no-check-images"]) == 0
+    assert fake_google.sent("POST", r"/v1/.*/pipelineJobs")

@@ -61,7 +61,14 @@ class Output:
 
     def options(self, **kw):
         return SubmitOptions(
-            **{"echo": self.out.append, "note": self.err.append, "poll_interval": 0.01, "timeout": 10, **kw}
+            **{
+                "echo": self.out.append,
+                "note": self.err.append,
+                "poll_interval": 0.01,
+                "timeout": 10,
+                "check_images": False,  # the image tests below turn it on
+                **kw,
+            }
         )
 
 

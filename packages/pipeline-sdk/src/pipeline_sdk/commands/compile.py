@@ -9,7 +9,7 @@ from pipeline_sdk.command_line import command_parser, run_command
 
 DESCRIPTION = (
     "Compile the training pipeline to KFP v2 YAML (JSON when FILE ends in .json): lint the component "
-    "YAMLs, pin each component's image to its installed package version, apply train.resources."
+    "YAMLs, pin each component's image to its installed package version, apply each step's resources."
 )
 
 

@@ -40,8 +40,10 @@ def _parser() -> ArgumentParser:
     )
     p.add_argument(
         "--check-images",
-        action="store_true",
-        help="ask the registry that every component image tag exists before submitting",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check that the backend can pull every image: localhost/ images are refused, tags and digests "
+        "are looked up in their registries (default: on; --dry-run looks nothing up)",
     )
     p.add_argument(
         "--skip-bucket-check",

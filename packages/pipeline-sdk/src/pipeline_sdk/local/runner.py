@@ -75,17 +75,20 @@ def run_locally(
 
 
 def _ignored_settings_note(cfg: DictConfig) -> str | None:
-    res = cfg.train.resources
-    parts = []
-    if res.accelerator_type and res.accelerator_count > 0:
-        parts.append(f"{res.accelerator_count} x {res.accelerator_type}")
-    if res.cpu is not None:
-        parts.append(f"cpu {res.cpu}")
-    if res.memory is not None:
-        parts.append(f"memory {res.memory}")
-    if not parts:
+    steps = []
+    for name, step in cfg.steps.items():
+        res, parts = step.resources, []
+        if res.accelerator_type and res.accelerator_count > 0:
+            parts.append(f"{res.accelerator_count} x {res.accelerator_type}")
+        if res.cpu is not None:
+            parts.append(f"cpu {res.cpu}")
+        if res.memory is not None:
+            parts.append(f"memory {res.memory}")
+        if parts:
+            steps.append(f"{name}: {', '.join(parts)}")
+    if not steps:
         return None
-    return f"note: local run on this machine's CPU; ignoring the train step's Vertex resources ({', '.join(parts)})"
+    return f"note: local run on this machine's CPU; ignoring the steps' Vertex resources ({'; '.join(steps)})"
 
 
 def _execute(

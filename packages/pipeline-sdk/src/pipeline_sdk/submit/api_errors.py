@@ -64,12 +64,13 @@ def describe(failure: ApiFailure, *, service: str, project: str, region: str | N
         hint = (
             f"{what} is exhausted in {where}: request more at "
             f"https://console.cloud.google.com/iam-admin/quotas?project={project}, or pick another region "
-            "(gcp.region=...) or accelerator (train.resources.accelerator_type=...)"
+            "(gcp.region=...) or accelerator (steps.STEP.resources.accelerator_type=...)"
         )
     elif failure.code == 400 and re.search(r"accelerator|machine type", said, re.IGNORECASE):
         hint = (
             "this accelerator is not offered with this machine shape here: change "
-            "train.resources (accelerator_type, accelerator_count, cpu, memory) or gcp.region"
+            "the step's resources (steps.STEP.resources: accelerator_type, accelerator_count, cpu, "
+            "memory) or gcp.region"
         )
     elif failure.code == 401:
         hint = "the access token was refused: run `gcloud auth application-default login` again"

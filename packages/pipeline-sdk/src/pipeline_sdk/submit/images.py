@@ -1,4 +1,10 @@
-"""``--check-images``: ask each image's registry (Docker Registry HTTP API v2) whether the tag exists."""
+"""Can the backend pull every image? Checked by ``submit`` unless ``--no-check-images``.
+
+``localhost/...`` names an image in this machine's local image storage (buildah, podman), which no backend
+can pull: refused outright, ``--dry-run`` included. Every other tag or digest is looked up in its registry
+(Docker Registry HTTP API v2, with the submit credentials): a registry that says it does not hold it stops
+the submission; one that cannot be asked (no permission, unreachable) is reported and the check moves on.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline_sdk.submit.api_errors import one_line
-from pipeline_sdk.submit.errors import DeadlineExceeded, PreflightError
+from pipeline_sdk.submit.errors import PreflightError
 
 _MANIFEST_TYPES = ", ".join(
     (
@@ -66,8 +72,25 @@ def _bearer_token(challenge: str, credentials: Any, session: Any, timeout: float
     return body.get("token") or body.get("access_token")
 
 
-def image_exists(ref: ImageRef, *, credentials: Any, session: Any, timeout: float) -> bool:
-    """``True`` if the registry has the manifest, ``False`` if it answers 404; errors otherwise."""
+def local_only(image: str) -> bool:
+    """``True`` for a reference into local image storage (``localhost/NAME``, no port): not a registry."""
+    return image.split("/", 1)[0] == "localhost" and "/" in image
+
+
+def check_in_registries(images: Mapping[str, str], backend: str) -> None:
+    """Raise :class:`PreflightError` naming every image that only exists in local storage."""
+    local = [f"{package} ({image})" for package, image in sorted(images.items()) if local_only(image)]
+    if local:
+        raise PreflightError(
+            f"{backend} cannot pull {', '.join(local)}: localhost/ names this machine's local image storage, "
+            "not a registry; push the images with `pipeline-sdk build-images --registry REGISTRY --push` and "
+            "set images.registry=REGISTRY (e.g. us-central1-docker.pkg.dev/PROJECT/REPO), or pass "
+            "--no-check-images"
+        )
+
+
+def image_exists(ref: ImageRef, *, credentials: Any, session: Any, timeout: float) -> bool | None:
+    """``True`` if the registry has the manifest, ``False`` if it answers 404, ``None`` if it cannot say."""
     headers = {"Accept": _MANIFEST_TYPES}
     response = session.head(ref.manifest_url, headers=headers, timeout=timeout)
     if response.status_code == 401:
@@ -80,16 +103,14 @@ def image_exists(ref: ImageRef, *, credentials: Any, session: Any, timeout: floa
         return True
     if response.status_code == 404:
         return False
-    raise PreflightError(
-        f"registry {ref.host} answered {response.status_code} for {ref.repository}:{ref.reference}; "
-        "check that the credentials may read it (roles/artifactregistry.reader), or drop --check-images"
-    )
+    return None
 
 
 def check_images(
     images: Mapping[str, str], *, credentials: Any, timeout: float, note: Callable[[str], None]
 ) -> None:
-    """Raise :class:`PreflightError` naming every image whose tag or digest the registry lacks."""
+    """Raise :class:`PreflightError` naming every image whose tag or digest its registry says it lacks;
+    ``note`` each image that could not be looked up."""
     import requests
 
     missing = []
@@ -99,19 +120,20 @@ def check_images(
             try:
                 found = image_exists(ref, credentials=credentials, session=session, timeout=timeout)
             except requests.exceptions.Timeout:
-                raise DeadlineExceeded(
-                    f"--check-images: registry {ref.host} did not answer within {timeout:g} s"
-                ) from None
+                note(f"image {image}: not checked, registry {ref.host} did not answer within {timeout:g} s")
+                continue
             except requests.exceptions.RequestException as e:
-                raise PreflightError(
-                    f"--check-images: cannot reach registry {ref.host}: {one_line(e)}"
-                ) from None
-            if found:
-                note(f"image {image}: found")
-            else:
+                note(f"image {image}: not checked, cannot reach registry {ref.host}: {one_line(e)}")
+                continue
+            if found is None:
+                note(
+                    f"image {image}: not checked, registry {ref.host} refused to say (the credentials may "
+                    "lack roles/artifactregistry.reader; the backend's own identity may still pull it)"
+                )
+            elif not found:
                 missing.append(f"{package} ({image})")
     if missing:
         raise PreflightError(
             f"not in the registry: {', '.join(missing)}; build and push them with "
-            "`pipeline-sdk build-images --push`"
+            "`pipeline-sdk build-images --push` (or pass --no-check-images)"
         )

@@ -35,7 +35,7 @@ class SubmitOptions:
     timeout: float = 60.0  # every single network wait
     poll_interval: float = 15.0
     wait_timeout: float | None = None  # the whole --wait; None = until the run ends
-    check_images: bool = False
+    check_images: bool = True
     skip_bucket_check: bool = False
     job_id: str | None = None
     echo: Callable[[str], None] = field(default=_stdout, compare=False)

@@ -8,6 +8,7 @@ import json
 from omegaconf import DictConfig
 
 from pipeline_sdk.submit.errors import PreflightError
+from pipeline_sdk.submit.images import check_images, check_in_registries
 from pipeline_sdk.submit.kfp_backend import KfpClient
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
 from pipeline_sdk.submit.polling import wait_if_asked
@@ -21,6 +22,8 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
             f"kfp.host={host} is not a URL; pass kfp.host=http://HOST:PORT (the KFP API, e.g. a "
             "port-forwarded ml-pipeline-ui)"
         )
+    if options.check_images:
+        check_in_registries(compiled.images, "Kubeflow Pipelines")
     run_name = options.job_id or f"{cfg.pipeline.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     if options.dry_run:
         # The experiment's ID is only known once the server is asked; the rest is what create_run sends.
@@ -37,6 +40,8 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
         }
         options.echo(json.dumps(plan, indent=2))
         return
+    if options.check_images:
+        check_images(compiled.images, credentials=None, timeout=options.timeout, note=options.note)
     client = KfpClient(str(host), namespace=cfg.kfp.namespace, timeout=options.timeout)
     run_id = client.create_run(
         compiled.path,

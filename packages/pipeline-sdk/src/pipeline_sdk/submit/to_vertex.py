@@ -8,7 +8,7 @@ from pipeline_sdk.submit.bucket import check_bucket
 from pipeline_sdk.submit.credentials import load_credentials
 from pipeline_sdk.submit.errors import PreflightError
 from pipeline_sdk.submit.experiment import ExperimentLinker, check_experiment_name, wait_for_run_context
-from pipeline_sdk.submit.images import check_images
+from pipeline_sdk.submit.images import check_images, check_in_registries
 from pipeline_sdk.submit.labels import build_labels, package_versions
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
 from pipeline_sdk.submit.polling import wait_if_asked
@@ -61,6 +61,8 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: SubmitOptions
         api_endpoint=gcp.api_endpoint,
         job_id=options.job_id,
     )
+    if options.check_images:
+        check_in_registries(compiled.images, "Vertex AI")
     request = build_request(compiled.path, settings, credentials)
     if options.dry_run:
         options.echo(request.to_json())

@@ -1,0 +1,115 @@
+"""Bad input through the real `pipeline-sdk` console script: exit code, one message, no traceback, and what
+is left on disk. Each row is one case a hostile or careless user tried (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SDK = shutil.which("pipeline-sdk", path=str(Path(sys.executable).parent)) or "pipeline-sdk"
+INJECTED = "'a\nsecurityInjected: {evil: true}\n---\nreplaced: true\n#'"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    args: tuple[str | bytes, ...]
+    code: int
+    message: str  # what the one stderr line must contain
+    edit_config: tuple[str, str] | None = None  # (old, new) text in a copy of configs/pipeline.yaml
+
+
+CASES = [
+    Case("yaml-syntax", ("compile",), 1, "pipeline.yaml:20:9: YAML syntax error: expected ',' or ']'",
+         ("params:\n", "params: [1,\n")),
+    Case("unknown-key-in-file", ("compile",), 1, "pipeline.yaml:1:1: unknown config key 'paramz'",
+         ("# pipeline-sdk", "paramz: 1\n# pipeline-sdk")),
+    Case("wrong-type-in-file", ("compile",), 1, "pipeline.yaml:20:3: params.epochs: 'abc' is not an Integer",
+         ("  epochs: 3\n", "  epochs: abc\n")),
+    Case("nul-in-a-value", ("compile",), 1, "params.experiment: 'a\\x00b' contains a NUL character",
+         ("  experiment: fashion_mnist_cnn\n", '  experiment: "a\\0b"\n')),
+    Case("undecodable-description", ("compile", b"pipeline.description='x\x85y'"), 1,
+         "override \"pipeline.description='x\\udc85y'\": pipeline.description: 'x\\udc85y' is not valid text"),
+    Case("newline-in-an-unquoted-use", ("run", "params.dataset='fashion\nmnist'"), 1,
+         "params.dataset: the value 'fashion\\nmnist' cannot reach task 'data-prepare' verbatim"),
+    Case("nul-in-a-value-run", ("run",), 1, "params.experiment: 'a\\x00b' contains a NUL character",
+         ("  experiment: fashion_mnist_cnn\n", '  experiment: "a\\0b"\n')),
+    Case("local-images-dry-run", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs"), 1,
+         "Vertex AI cannot pull data-prepare (localhost/hydra-components/data-prepare:"),
+    Case("local-images-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--dry-run"), 1,
+         "Kubeflow Pipelines cannot pull data-prepare (localhost/"),
+]  # fmt: skip
+
+
+def run_sdk(args: tuple[str | bytes, ...], tmp_path: Path, config_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "HYDRA_", "PIPELINE_SDK_"))}
+    env.update(PIPELINE_SDK_CONFIG_DIR=str(config_dir), HOME=str(tmp_path / "home"), NO_GCE_CHECK="True")
+    command, *rest = args
+    extra = [f"local.root={tmp_path / 'runs'}"] if command == "run" else []
+    output = ["-o", str(tmp_path / "out" / "p.yaml")] if command == "compile" else []
+    return subprocess.run(
+        [SDK, command, *output, *extra, *rest], cwd=tmp_path, env=env, capture_output=True, timeout=300,
+        text=True, errors="backslashreplace",
+    )  # fmt: skip
+
+
+def config_copy(tmp_path: Path, edit: tuple[str, str] | None) -> Path:
+    directory = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", directory)
+    text = (ROOT / "configs" / "pipeline.yaml").read_text()
+    if edit:
+        assert edit[0] in text
+        (directory / "pipeline.yaml").write_text(text.replace(*edit, 1))
+    return directory
+
+
+def leftovers(tmp_path: Path) -> list[str]:
+    """Files a failed command left in its output places (the compile output dir, local.root)."""
+    found = []
+    for place in ("out", "runs"):
+        if (tmp_path / place).exists():
+            found += [str(p.relative_to(tmp_path)) for p in (tmp_path / place).rglob("*")]
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_one_message_and_leaves_nothing(tmp_path: Path, case: Case) -> None:
+    config_dir = config_copy(tmp_path, case.edit_config)
+    result = run_sdk(case.args, tmp_path, config_dir)
+    command = case.args[0]
+    assert result.returncode == case.code, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"pipeline-sdk {command}: error: "), errors[0]
+    assert case.message in errors[0], errors[0]
+    assert result.stdout == ""
+    assert leftovers(tmp_path) == []
+
+
+def test_an_injected_value_travels_as_data_through_compile_and_submit(tmp_path: Path) -> None:
+    config_dir = config_copy(tmp_path, None)
+    result = run_sdk(("compile", f"params.experiment={INJECTED}"), tmp_path, config_dir)
+    assert result.returncode == 0, result.stderr
+    documents = list(yaml.safe_load_all((tmp_path / "out" / "p.yaml").read_text()))
+    assert len(documents) == 1 and "securityInjected" not in documents[0] and "replaced" not in documents[0]
+    default = documents[0]["root"]["inputDefinitions"]["parameters"]["experiment"]["defaultValue"]
+    assert default == "a\nsecurityInjected: {evil: true}\n---\nreplaced: true\n#"
+
+    dry = run_sdk(
+        ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs", "images.registry=example.com/r",
+         f"params.experiment={INJECTED}"), tmp_path, config_dir,
+    )  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    body = json.loads(dry.stdout)["body"]
+    assert "securityInjected" not in body["pipelineSpec"]
+    assert body["runtimeConfig"]["parameterValues"]["experiment"] == default
