@@ -155,3 +155,14 @@ def copy_tree() -> Callable[[Path, Path], Path]:
         return dst
 
     return copy
+
+
+PROBES = Path(__file__).parent / "probes"
+
+
+@pytest.fixture
+def probes(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The probe callbacks' directory, importable in this process and in the CLI subprocesses it starts."""
+    monkeypatch.syspath_prepend(str(PROBES))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PROBES), os.environ.get("PYTHONPATH")])))
+    return PROBES
