@@ -81,14 +81,15 @@ def exports(commands: list[Command]) -> str:
     return "\n".join(c.text for c in commands if _EXPORT.match(c.text) and "$(" not in c.text)
 
 
-def hatch_scripts() -> dict[str, str]:
+def hatch_scripts() -> dict[str, list[str]]:
+    """The default environment's scripts in hatch.toml, each as its list of commands."""
     with (REPO_ROOT / "hatch.toml").open("rb") as handle:
         scripts = tomllib.load(handle)["envs"]["default"].get("scripts", {})
-    return {name: body for name, body in scripts.items() if isinstance(body, str)}
+    return {name: [body] if isinstance(body, str) else list(body) for name, body in scripts.items()}
 
 
 def without_hatch(command: str) -> str:
-    """``hatch run NAME ARGS`` as the command hatch would run in the workspace environment."""
+    """``hatch run NAME ARGS`` as the shell lines hatch would run in the workspace environment."""
     if not command.startswith("hatch run "):
         return command
     name, _, rest = command.removeprefix("hatch run ").partition(" ")
@@ -98,7 +99,10 @@ def without_hatch(command: str) -> str:
             f"`hatch run {name}`: {name} is neither a script in hatch.toml nor a command of the environment"
         )
         return command.removeprefix("hatch run ")
-    return script.replace("{args}", rest).strip() if "{args}" in script else f"{script} {rest}".strip()
+    return "\n".join(
+        line.replace("{args}", rest).strip() if "{args}" in line else f"{line} {rest}".strip()
+        for line in script
+    )
 
 
 # --- loopback fakes -------------------------------------------------------------------------------------
@@ -302,48 +306,56 @@ def _value_options(help_text: str) -> set[str]:
     return {m[1] for m in re.finditer(r"\[(-{1,2}[\w-]+) (?:[A-Z][A-Z_=]*|\{[^}]*\})\]", usage)}
 
 
+def _problems(sandbox: Sandbox, variables: dict[str, str], command: Command, line: str) -> list[str]:
+    """What is wrong with one ``pipeline-sdk`` line that is not run: unknown options, overrides that do
+    not compile."""
+    tokens = [
+        _VARIABLE.sub(lambda m: variables.get(m[1] or m[2], m[0]), token)
+        for token in shlex.split(line, comments=True)
+    ]
+    subcommand, args = tokens[1], tokens[2:]
+    help_text = subprocess.run(
+        ["pipeline-sdk", subcommand, "--help"], env=sandbox.env, capture_output=True, text=True
+    ).stdout
+    takes_value, overrides, problems, skip = _value_options(help_text), [], [], False
+    for token in args:
+        if skip:
+            skip = False
+        elif token.startswith("-"):
+            name = token.split("=", 1)[0]
+            if not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", help_text):
+                problems.append(f"{command}\n  `pipeline-sdk {subcommand}` has no option {name}")
+            skip = name in takes_value and "=" not in token
+        elif "=" in token:
+            overrides.append(token)
+    if overrides:
+        out = sandbox.root / f"cloud-{command.line}.yaml"
+        result = subprocess.run(
+            ["pipeline-sdk", "compile", "-o", str(out), *overrides],
+            env=sandbox.env,
+            capture_output=True,
+            text=True,
+            cwd=sandbox.root,
+        )
+        if result.returncode != 0:
+            problems.append(f"{command}\n  its overrides do not compile: {result.stderr.strip()[-800:]}")
+    return problems
+
+
 def test_cloud_commands_use_real_options_and_keys(sandbox: Sandbox, commands: list[Command]) -> None:
     """Commands that need the cloud are not run, but their pipeline-sdk options and overrides are checked."""
     variables = sandbox.variables()
-    checked, failures = 0, []
-    for command in _by_kind(commands, "bash cloud"):
-        text = without_hatch(command.text)
-        if not text.startswith("pipeline-sdk "):
-            continue
-        tokens = [
-            _VARIABLE.sub(lambda m: variables.get(m[1] or m[2], m[0]), token)
-            for token in shlex.split(text, comments=True)
-        ]
-        subcommand, args = tokens[1], tokens[2:]
-        help_text = subprocess.run(
-            ["pipeline-sdk", subcommand, "--help"], env=sandbox.env, capture_output=True, text=True
-        ).stdout
-        takes_value, overrides, skip = _value_options(help_text), [], False
-        for token in args:
-            if skip:
-                skip = False
-                continue
-            if token.startswith("-"):
-                name = token.split("=", 1)[0]
-                if not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", help_text):
-                    failures.append(f"{command}\n  `pipeline-sdk {subcommand}` has no option {name}")
-                skip = name in takes_value and "=" not in token
-            elif "=" in token:
-                overrides.append(token)
-        if overrides:
-            out = sandbox.root / f"cloud-{command.line}.yaml"
-            result = subprocess.run(
-                ["pipeline-sdk", "compile", "-o", str(out), *overrides],
-                env=sandbox.env,
-                capture_output=True,
-                text=True,
-                cwd=sandbox.root,
-            )
-            if result.returncode != 0:
-                failures.append(f"{command}\n  its overrides do not compile: {result.stderr.strip()[-800:]}")
-        checked += 1
+    lines = [
+        (command, line)
+        for command in _by_kind(commands, "bash cloud")
+        for line in without_hatch(command.text).splitlines()
+        if line.startswith("pipeline-sdk ")
+    ]
+    failures = [
+        problem for command, line in lines for problem in _problems(sandbox, variables, command, line)
+    ]
     assert not failures, "\n\n".join(failures)
-    assert checked >= 4, "the guide's cloud blocks should hold its submit / build-images commands"
+    assert len(lines) >= 4, "the guide's cloud blocks should hold its submit / build-images commands"
 
 
 def _anchors(markdown: str) -> set[str]:
