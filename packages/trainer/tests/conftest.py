@@ -164,5 +164,7 @@ PROBES = Path(__file__).parent / "probes"
 def probes(monkeypatch: pytest.MonkeyPatch) -> Path:
     """The probe callbacks' directory, importable in this process and in the CLI subprocesses it starts."""
     monkeypatch.syspath_prepend(str(PROBES))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PROBES), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(PROBES), os.environ.get("PYTHONPATH")]))
+    )
     return PROBES

@@ -99,4 +99,6 @@ def test_augmentation_draws_from_the_given_generator_only() -> None:
     torch.manual_seed(0)
     b = augment_batch(images, torch.Generator().manual_seed(5), max_shift=2, hflip=True)
     assert torch.equal(a, b)
-    assert not torch.equal(a, augment_batch(images, torch.Generator().manual_seed(6), max_shift=2, hflip=True))
+    assert not torch.equal(
+        a, augment_batch(images, torch.Generator().manual_seed(6), max_shift=2, hflip=True)
+    )

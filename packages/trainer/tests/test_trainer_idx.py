@@ -109,7 +109,9 @@ def test_a_file_that_differs_from_the_manifest_digest_is_refused(make_data) -> N
     raw = bytearray(gzip.decompress(path.read_bytes()))
     raw[-1] ^= 1  # one label changed: still a valid IDX file
     path.write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte.gz does not match manifest.json: sha256 "):
+    with pytest.raises(
+        DatasetError, match=r"t10k-labels-idx1-ubyte.gz does not match manifest.json: sha256 "
+    ):
         load_idx_dataset(root)
 
 
@@ -149,10 +151,10 @@ def test_without_a_manifest_num_classes_allows_unused_classes(make_data) -> None
     root = make_data(manifest=False)
     ds = load_idx_dataset(root, num_classes=5)
     assert ds.class_names == ["0", "1", "2", "3", "4"]
-    with pytest.raises(DatasetError, match="label 2 found but data.num_classes=2"):
+    with pytest.raises(DatasetError, match=r"label 2 found but data\.num_classes=2"):
         load_idx_dataset(root, num_classes=2)
 
 
 def test_num_classes_must_agree_with_the_manifest(make_data) -> None:
-    with pytest.raises(DatasetError, match="data.num_classes=4 but .*manifest.json declares 3 classes"):
+    with pytest.raises(DatasetError, match=r"data\.num_classes=4 but .*manifest\.json declares 3 classes"):
         load_idx_dataset(make_data(), num_classes=4)

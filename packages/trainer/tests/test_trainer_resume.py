@@ -13,7 +13,7 @@ from trainer import compose_config, train
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     state = torch.load(path, weights_only=True)
-    return state["state_dict"] if "state_dict" in state else state
+    return state.get("state_dict", state)
 
 
 def test_resumed_augmented_run_equals_an_uninterrupted_one(fast_overrides: list[str], tmp_path: Path) -> None:

@@ -71,7 +71,11 @@ def test_config_checks_name_the_key_and_value(key: str, value: object) -> None:
 def test_config_checks_accept_the_defaults_and_documented_values() -> None:
     from trainer import compose_config
 
-    for overrides in ([], ["seed=null", "trainer.max_epochs=-1", "trainer.gradient_clip_val=0.5"], ["model=mlp"]):
+    for overrides in (
+        [],
+        ["seed=null", "trainer.max_epochs=-1", "trainer.gradient_clip_val=0.5"],
+        ["model=mlp"],
+    ):
         check_config(compose_config(overrides))
 
 
@@ -89,7 +93,9 @@ def test_an_unexpected_label_without_a_manifest_is_refused(
     assert not out.exists()
 
 
-def test_a_second_run_into_a_busy_output_directory_is_refused(run_cli, tiny_data: Path, tmp_path: Path) -> None:
+def test_a_second_run_into_a_busy_output_directory_is_refused(
+    run_cli, tiny_data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     fd = os.open(out, os.O_RDONLY)
@@ -106,7 +112,13 @@ def test_a_second_run_into_a_busy_output_directory_is_refused(run_cli, tiny_data
 
 def test_files_get_the_umask_mode(fast, tiny_data: Path, tmp_path: Path, trainer_command: str) -> None:
     out = tmp_path / "out"
-    args = [f"data.data_dir={tiny_data}", f"paths.output_dir={out}", "trainer.max_epochs=1", *fast, "logger=csv"]
+    args = [
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={out}",
+        "trainer.max_epochs=1",
+        *fast,
+        "logger=csv",
+    ]
     result = subprocess.run(
         [trainer_command, *args],
         cwd=tmp_path,
@@ -118,7 +130,13 @@ def test_files_get_the_umask_mode(fast, tiny_data: Path, tmp_path: Path, trainer
     assert result.returncode == 0, result.stderr
     files = [p for p in out.rglob("*") if p.is_file()]
     names = {p.relative_to(out).as_posix() for p in files}
-    assert {"model.pt", "config.yaml", "metrics.json", "checkpoints/last.ckpt", "logs/csv/metrics.csv"} <= names
+    assert {
+        "model.pt",
+        "config.yaml",
+        "metrics.json",
+        "checkpoints/last.ckpt",
+        "logs/csv/metrics.csv",
+    } <= names
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: "0o644" for p in files}
 
 
@@ -193,4 +211,3 @@ def test_ctrl_c_while_starting(tiny_data: Path, tmp_path: Path, trainer_command:
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "trainer: interrupted"
     assert not out.exists()
-

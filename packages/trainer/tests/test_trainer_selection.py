@@ -35,14 +35,20 @@ def test_saved_model_is_the_best_validated_epoch(fast_overrides: list[str], tiny
     assert metrics["saved_epoch"] == int(np.argmax(per_epoch)) + 1 < 3
     assert metrics["val_accuracy"] == metrics["best_val_accuracy"] == max(per_epoch)
     out = Path(cfg.paths.output_dir)
-    assert _validation_accuracy(out, tiny_data, val_size=100) == pytest.approx(metrics["val_accuracy"], abs=1e-6)
+    assert _validation_accuracy(out, tiny_data, val_size=100) == pytest.approx(
+        metrics["val_accuracy"], abs=1e-6
+    )
     # the test figures are the saved model's too
     assert metrics["test_accuracy"] > 0.9
     assert json.loads((out / "metrics.json").read_text())["saved_epoch"] == metrics["saved_epoch"]
 
 
 def test_resumed_run_keeps_the_best_weights(fast_overrides: list[str], probes) -> None:
-    overrides = [*fast_overrides, "model.scheduler=null", "+callbacks.spoil._target_=trainer_probes.SpoilLastEpoch"]
+    overrides = [
+        *fast_overrides,
+        "model.scheduler=null",
+        "+callbacks.spoil._target_=trainer_probes.SpoilLastEpoch",
+    ]
     train(compose_config([*overrides, "trainer.max_epochs=2"]))
     # the resumed run spoils its own last epoch (3); the best is still one of the first two
     metrics = train(compose_config([*overrides, "trainer.max_epochs=3"]))
@@ -80,7 +86,9 @@ def test_sweepers_receive_the_validation_accuracy(
     assert value == metrics["val_accuracy"] > 0.9 > 0.6 > metrics["test_accuracy"]
 
 
-def test_predict_on_raw_pixels_reproduces_the_test_accuracy(fast_overrides: list[str], tiny_data: Path) -> None:
+def test_predict_on_raw_pixels_reproduces_the_test_accuracy(
+    fast_overrides: list[str], tiny_data: Path
+) -> None:
     cfg = compose_config([*fast_overrides, "trainer.max_epochs=2"])
     metrics = train(cfg)
     ds = load_idx_dataset(tiny_data)

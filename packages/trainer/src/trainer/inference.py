@@ -43,8 +43,14 @@ def predict(
     output_dir = Path(output_dir)
     preprocessing = json.loads((output_dir / METRICS_FILE).read_text())["preprocessing"]
     if preprocessing.get("pixel_scale", PIXEL_SCALE) != PIXEL_SCALE:
-        raise TrainerError(f"{output_dir / METRICS_FILE}: unsupported pixel_scale {preprocessing['pixel_scale']}")
-    pixels = torch.as_tensor(images)
+        raise TrainerError(
+            f"{output_dir / METRICS_FILE}: unsupported pixel_scale {preprocessing['pixel_scale']}"
+        )
+    if isinstance(images, torch.Tensor):
+        pixels = images
+    else:
+        array = np.asarray(images)
+        pixels = torch.from_numpy(array if array.flags.writeable else array.copy())  # torch wants writable
     if pixels.dtype != torch.uint8:
         raise TrainerError(
             f"predict takes raw uint8 pixels (0-255) as in the dataset files, got {pixels.dtype}; "

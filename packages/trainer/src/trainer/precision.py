@@ -91,4 +91,3 @@ def gpu_capabilities() -> list[Capability]:
     """Compute capabilities of the machine's NVIDIA GPUs, without initialising CUDA in this process."""
     found = _nvml_capabilities()
     return found if found is not None else _child_capabilities()
-
