@@ -380,6 +380,41 @@ def test_permission_hints_match_the_iam_section() -> None:
     assert links <= _anchors(guide), f"links into docs/vertex.md without a heading: {links - _anchors(guide)}"
 
 
+def _has_key(node: object, path: list[str]) -> bool:
+    """Whether ``path`` names a key of the config tree ``node``; ``STEP`` and ``*`` match any key."""
+    if not path:
+        return True
+    if not isinstance(node, dict):
+        return False
+    if path[0] in ("STEP", "*"):
+        return any(_has_key(child, path[1:]) for child in node.values())
+    return path[0] in node and _has_key(node[path[0]], path[1:])
+
+
+def test_config_keys_in_the_prose_exist() -> None:
+    """Dotted config keys quoted in the guide's text (`steps.train.retries`, `gcp.*`) are keys of
+    pipeline-sdk's configuration (configs/pipeline.yaml with the schema's optional step settings), so the
+    prose cannot drift from the config the commands are checked against."""
+    from omegaconf import OmegaConf
+
+    from pipeline_sdk.config import load_config
+
+    config = OmegaConf.to_container(load_config([], str(REPO_ROOT / "configs")), resolve=False)
+    prose = _FENCE.sub("", GUIDE.read_text())
+    quoted = [
+        key
+        for span in re.findall(r"`([^`\n]+)`", prose)
+        for key, assigned in re.findall(r"(?<![\w./@-])([a-z_]+(?:\.(?:[\w-]+|\*))+)(\s*[=:])?", span)
+        # a bare dotted name is a key if it starts with a top-level key; `a.b=...` / `a.b: ...` always is
+        if (assigned or key.split(".", 1)[0] in config) and not key.endswith((".json", ".yaml", ".py"))
+    ]
+    assert len(quoted) >= 10, "the guide names the config keys it relies on"
+    unknown = sorted({key for key in quoted if not _has_key(config, key.split("."))})
+    assert not unknown, (
+        f"config keys named in docs/vertex.md that pipeline-sdk's configuration lacks: {unknown}"
+    )
+
+
 def test_guide_links_land_on_headings() -> None:
     guide = GUIDE.read_text()
     broken = set(re.findall(r"\]\(#([\w-]+)\)", guide)) - _anchors(guide)
