@@ -110,6 +110,22 @@ def test_a_second_run_into_a_busy_output_directory_is_refused(
     assert list(out.iterdir()) == []
 
 
+def test_why_two_runs_may_not_share_a_directory(tmp_path: Path) -> None:
+    """Two CSV loggers on one metrics.csv: the failure seen once under load (issue 11), reproduced."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    first, second = (CSVLogger(save_dir=tmp_path, name="csv", version="") for _ in range(2))
+    first.log_metrics({"train/loss": 1.0}, step=49)
+    first.save()
+    second.log_metrics({"train/loss": 0.9}, step=49)
+    second.log_metrics({"train/acc": 0.8, "train/loss_epoch": 0.9}, step=60)
+    second.save()  # the other run got further: its rows carry epoch-end columns
+    first.log_metrics({"val/acc": 0.7}, step=60)
+    fields = "'(train/acc|train/loss_epoch)'"
+    with pytest.raises(ValueError, match=f"dict contains fields not in fieldnames: {fields}, {fields}"):
+        first.save()  # rewrites the shared file under its own header, reading the other run's rows
+
+
 def test_files_get_the_umask_mode(fast, tiny_data: Path, tmp_path: Path, trainer_command: str) -> None:
     out = tmp_path / "out"
     args = [
