@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 #: the guide must keep at least this many commands the test runs, so it cannot pass on nothing
 MIN_OFFLINE_COMMANDS = 6
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-_EXPORT = re.compile(r"^export (?P<name>[A-Za-z_]\w*)=(?P<value>\S+)")
+_EXPORT = re.compile(r"^export [A-Za-z_]\w*=\S")
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
@@ -248,7 +248,11 @@ def sandbox(
         PIPELINE_SDK_CONFIG_DIR=str(repo / "configs"),
     )
     # The harness itself: Application Default Credentials in this environment come from the fake.
-    probe = "import google.auth, google.auth.transport.requests as r; c, _ = google.auth.default(); c.refresh(r.Request())"
+    probe = (
+        "import google.auth, google.auth.transport.requests as transport\n"
+        "credentials, _ = google.auth.default()\n"
+        "credentials.refresh(transport.Request())"
+    )
     subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
     assert ("POST", "/token") in fake_google.requests
     return Sandbox(root, env, exports(commands))
@@ -351,9 +355,9 @@ def test_cloud_commands_use_real_options_and_keys(sandbox: Sandbox, commands: li
         for line in without_hatch(command.text).splitlines()
         if line.startswith("pipeline-sdk ")
     ]
-    failures = [
-        problem for command, line in lines for problem in _problems(sandbox, variables, command, line)
-    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:  # each check starts pipeline-sdk twice
+        found = list(pool.map(lambda pair: _problems(sandbox, variables, *pair), lines))
+    failures = [problem for problems in found for problem in problems]
     assert not failures, "\n\n".join(failures)
     assert len(lines) >= 4, "the guide's cloud blocks should hold its submit / build-images commands"
 
