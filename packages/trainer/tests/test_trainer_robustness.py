@@ -227,3 +227,14 @@ def test_ctrl_c_while_starting(tiny_data: Path, tmp_path: Path, trainer_command:
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "trainer: interrupted"
     assert not out.exists()
+
+
+def test_ctrl_c_while_publishing_waits_for_the_complete_set(tmp_path: Path) -> None:
+    from trainer.artifacts import interrupts_deferred
+
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        write_text(tmp_path / "a", "1")
+        os.kill(os.getpid(), signal.SIGINT)
+        write_text(tmp_path / "b", "2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

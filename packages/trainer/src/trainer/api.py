@@ -23,6 +23,7 @@ from trainer.artifacts import (
     atomic_write,
     check_creatable_dir,
     claim_output_dir,
+    interrupts_deferred,
     write_json,
     write_text,
 )
@@ -251,9 +252,10 @@ def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, A
     from trainer.kfp_outputs import write_kfp_outputs
 
     state = {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
-    atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
-    write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
-    write_json(output_dir / METRICS_FILE, metrics)
-    if cfg.get("kfp"):
-        scalars = {k: float(metrics[k]) for k in KFP_SCALARS if metrics.get(k) is not None}
-        write_kfp_outputs(cfg.kfp, scalars, metrics["class_names"], metrics["confusion_matrix"])
+    with interrupts_deferred():
+        atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
+        write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
+        write_json(output_dir / METRICS_FILE, metrics)
+        if cfg.get("kfp"):
+            scalars = {k: float(metrics[k]) for k in KFP_SCALARS if metrics.get(k) is not None}
+            write_kfp_outputs(cfg.kfp, scalars, metrics["class_names"], metrics["confusion_matrix"])
