@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -30,6 +30,13 @@ from trainer.artifacts import (
 from trainer.config_checks import check_config
 from trainer.errors import TrainerError
 from trainer.kfp_outputs import check_kfp_config
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+    from trainer.callbacks import BestWeights, RunHistory
+    from trainer.datamodule import IdxDataModule
+    from trainer.module import ClassifierModule
 
 log = logging.getLogger("trainer")
 
@@ -68,11 +75,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 class _Run:
     """What one training run is made of, built from the config before anything is written."""
 
-    trainer: Any
-    model: Any
-    datamodule: Any
-    history: Any
-    best: Any
+    trainer: pl.Trainer
+    model: ClassifierModule
+    datamodule: IdxDataModule
+    history: RunHistory
+    best: BestWeights
     precision: str
 
 
@@ -140,7 +147,7 @@ def _progress_mode(cfg: DictConfig) -> str:
     return mode
 
 
-def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[Any], Any, Any]:
+def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[Any], RunHistory, BestWeights]:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from trainer.callbacks import BestWeights, NonFiniteLossGuard, RunHistory
