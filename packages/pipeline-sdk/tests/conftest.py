@@ -144,14 +144,24 @@ def sdk(tmp_path: Path) -> Callable[..., SdkResult]:
     """Run the ``pipeline-sdk`` console script from the repo root; returns exit code and output."""
 
     def run(
-        *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 600
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path = REPO,
+        timeout: float = 600,
+        umask: int | None = None,
     ) -> SdkResult:
         full_env = {
             k: v for k, v in os.environ.items() if k not in ("PIPELINE_SDK_CONFIG_DIR", "HYDRA_FULL_ERROR")
         }
         full_env.update(env or {})
         done = subprocess.run(
-            [_sdk_executable(), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+            [_sdk_executable(), *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            umask=-1 if umask is None else umask,
         )
         return SdkResult(done.returncode, done.stdout, done.stderr)
 

@@ -1,4 +1,5 @@
-"""Vertex AI accelerator names, taken from aiplatform's ``AcceleratorType`` enum.
+"""Vertex AI accelerator names, taken from aiplatform's ``AcceleratorType`` enum, and the one check of a
+configured accelerator type (compile checks every step's; submit re-checks the compiled spec's).
 
 Importing aiplatform costs ~3 s, so the names are cached per installed google-cloud-aiplatform version
 under ``$XDG_CACHE_HOME/pipeline-sdk`` (default ``~/.cache/pipeline-sdk``); the cache is only a shortcut
@@ -7,13 +8,14 @@ and is rebuilt whenever it is missing, unreadable or from another aiplatform ver
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pipeline_sdk.errors import ConfigError
+from pipeline_sdk.files import write_text_atomic
 
 _UNSPECIFIED = "ACCELERATOR_TYPE_UNSPECIFIED"
 
@@ -50,13 +52,9 @@ def vertex_accelerator_types() -> tuple[str, ...]:
 
 
 def _write_quietly(path: Path, text: str) -> None:
-    """Best effort, atomic: a read-only home only costs the next run the aiplatform import."""
+    """Best effort: a read-only home only costs the next run the aiplatform import."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError:
         pass
 
@@ -66,10 +64,9 @@ def validate_accelerator_type(name: str, key: str) -> str:
     valid = vertex_accelerator_types()
     if name in valid:
         return name
-    hint = ""
     upper = name.upper().replace("-", "_")
-    if upper in valid:
-        hint = f" (did you mean {upper}?)"
+    close = [upper] if upper in valid else difflib.get_close_matches(upper, valid, n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     raise ConfigError(f"{key}: {name!r} is not a Vertex AI accelerator type{hint}; valid: {', '.join(valid)}")
 
 

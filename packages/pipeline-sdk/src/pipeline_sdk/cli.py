@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "submit": ("pipeline_sdk.commands.submit", "submit to Vertex AI Pipelines or Kubeflow Pipelines"),
     "publish": ("pipeline_sdk.commands.publish", "upload the compiled template to Artifact Registry"),
     "build-images": (
-        "pipeline_sdk.images.cli",
+        "pipeline_sdk.commands.build_images",
         "build (and push) the component images, write the image lock",
     ),
 }
@@ -51,8 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"pipeline-sdk: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:  # Ctrl-C while a command's libraries load: its own boundary is not up yet
+        print(f"pipeline-sdk {name}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

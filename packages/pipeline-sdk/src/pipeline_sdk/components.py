@@ -65,6 +65,7 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
     from kfp import components as kfp_components
 
     from pipeline_sdk.images.lock import LockError, image_reference, load_lock
+    from pipeline_sdk.images.reference import is_package_name
 
     try:
         lock = load_lock(resolve_path(cfg, cfg.images.lock_file))
@@ -82,7 +83,7 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
         declared = container.image
         package: str | None = None
         image = declared
-        if "/" not in declared and ":" not in declared:
+        if is_package_name(declared):
             package = declared
             try:
                 package_version = version(package)

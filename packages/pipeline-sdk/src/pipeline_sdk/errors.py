@@ -1,7 +1,7 @@
 """Errors that the CLI reports as one line on stderr (no traceback).
 
 Every expected failure raises a subclass of :class:`SdkError`; the command boundary every subcommand
-runs in (:func:`pipeline_sdk.command_line.run_command`) prints ``pipeline-sdk <command>: error: <message>``
+runs in (:func:`pipeline_sdk.commands.common.run_command`) prints ``pipeline-sdk <command>: error: <message>``
 and returns ``exit_code``.
 """
 
@@ -36,4 +36,51 @@ class LocalRunError(SdkError):
     """A local pipeline run failed (a step exited non-zero, an output is missing, ...)."""
 
 
-__all__ = ["CompileError", "ConfigError", "LocalRunError", "ParameterError", "SdkError", "UsageError"]
+class ImageBuildError(SdkError):
+    """A component image cannot be found, built, inspected or pushed."""
+
+
+class SubmitError(SdkError):
+    """Submitting, publishing or waiting failed."""
+
+
+class CredentialsError(SubmitError):
+    """No usable Google Cloud credentials."""
+
+
+class PreflightError(SubmitError):
+    """A check made before sending anything failed (region, accelerator, pipeline root, images, bucket)."""
+
+
+class BackendApiError(SubmitError):
+    """The Vertex AI, Kubeflow Pipelines or registry API answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        #: worth asking again (HTTP 429/5xx, connection dropped): ``--wait`` polls through these
+        self.transient = transient
+
+
+class DeadlineExceeded(SubmitError):
+    """A network wait ran past its timeout."""
+
+
+class RunFailed(SubmitError):
+    """The submitted run ended FAILED or CANCELLED."""
+
+
+__all__ = [
+    "BackendApiError",
+    "CompileError",
+    "ConfigError",
+    "CredentialsError",
+    "DeadlineExceeded",
+    "ImageBuildError",
+    "LocalRunError",
+    "ParameterError",
+    "PreflightError",
+    "RunFailed",
+    "SdkError",
+    "SubmitError",
+    "UsageError",
+]

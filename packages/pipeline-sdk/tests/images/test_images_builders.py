@@ -15,7 +15,7 @@ from pipeline_sdk.images.builders import (
     detect_builder,
     make_builder,
 )
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
 
 SPEC = BuildSpec(
     context=Path("/repo/packages/trainer"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
 from pipeline_sdk.images.reference import image_tag, normalize_registry
 
 

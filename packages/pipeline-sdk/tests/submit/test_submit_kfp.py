@@ -108,14 +108,14 @@ def test_a_host_that_never_answers_is_bounded(fake_kfp, compiled_test_pipeline):
             lambda m, r: fake_kfp.reply(200, {}, delay=2),
         ),
     )
-    options = SubmitOptions(echo=print, note=print, timeout=0.3)
+    options = SubmitOptions(echo=print, note=print, timeout=0.3, check_images=False)
     with pytest.raises(DeadlineExceeded, match=r"did not answer within 0.3 s"):
         submit_to_kfp(config(fake_kfp.url), compiled_test_pipeline, options)
 
 
 def test_a_hanging_create_is_bounded(fake_kfp, compiled_test_pipeline):
     fake_kfp.create_reply = fake_kfp.reply(200, {}, delay=2)
-    options = SubmitOptions(echo=print, note=print, timeout=0.5)
+    options = SubmitOptions(echo=print, note=print, timeout=0.5, check_images=False)
     with pytest.raises(
         DeadlineExceeded, match=r"^creating the run at http://127.0.0.1:\d+: no answer within 0.5 s"
     ):

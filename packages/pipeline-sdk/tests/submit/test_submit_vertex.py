@@ -13,7 +13,7 @@ from pipeline_sdk.submit import (
     DeadlineExceeded,
     PreflightError,
     RunFailed,
-    SubmitOptions,
+    VertexOptions,
     submit_to_vertex,
 )
 
@@ -60,7 +60,7 @@ class Output:
         self.out, self.err = [], []
 
     def options(self, **kw):
-        return SubmitOptions(
+        return VertexOptions(
             **{
                 "echo": self.out.append,
                 "note": self.err.append,
@@ -319,7 +319,7 @@ def test_unreadable_bucket(fake_google, adc, compiled):
 
 def test_every_network_wait_is_bounded(fake_google, adc, compiled, bucket):
     fake_google.create_reply = fake_google.reply(200, {}, delay=3)
-    options = SubmitOptions(echo=print, note=print, timeout=0.5)
+    options = VertexOptions(echo=print, note=print, timeout=0.5, check_images=False)
     with pytest.raises(
         DeadlineExceeded, match=r"creating the pipeline job: Vertex AI at .* did not answer within 0.5 s"
     ):
@@ -373,7 +373,7 @@ def test_unreadable_key_file(fake_google, adc, compiled):
         (
             [],
             "NVIDIA_L5",
-            "exec-train: accelerator type NVIDIA_L5 is not a Vertex AI accelerator; did you mean NVIDIA_L4",
+            "exec-train: 'NVIDIA_L5' is not a Vertex AI accelerator type (did you mean NVIDIA_L4",
         ),
         (["+gcp.labels.Team=x"], "NVIDIA_L4", "gcp.labels: Team='x' is not a valid GCP label"),
     ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline_sdk.command_line import command_parser, run_command
+from pipeline_sdk.commands.common import command_parser, run_command
 
 DESCRIPTION = (
     "Compile the training pipeline to KFP v2 YAML (JSON when FILE ends in .json): lint the component "

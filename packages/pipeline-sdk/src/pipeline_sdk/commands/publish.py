@@ -8,8 +8,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from pipeline_sdk.command_line import ArgumentParser, command_parser, run_command
-from pipeline_sdk.submit.cli_options import add_client_options, quiet_libraries, require_positive
+from pipeline_sdk.commands.common import ArgumentParser, command_parser, run_command
+from pipeline_sdk.commands.common import add_client_options, quiet_libraries, require_positive
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then upload the template to a KFP
 template registry (an Artifact Registry repository of format KFP), tagged with the version, so runs can
@@ -39,7 +39,7 @@ def _publish(argv: list[str]) -> int:
     from pipeline_sdk.compiler import compile_pipeline
     from pipeline_sdk.config import load_config
     from pipeline_sdk.submit.credentials import load_credentials
-    from pipeline_sdk.submit.publish import check_host, publish_template, version_tag
+    from pipeline_sdk.template_registry import check_host, publish_template, version_tag
 
     args = _parser().parse_intermixed_args(argv)
     require_positive(args, "timeout")

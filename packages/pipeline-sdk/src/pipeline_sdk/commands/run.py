@@ -6,7 +6,7 @@ import signal
 import sys
 from types import FrameType
 
-from pipeline_sdk.command_line import command_parser, run_command
+from pipeline_sdk.commands.common import command_parser, run_command
 
 DESCRIPTION = (
     "Run the compiled pipeline locally: each task's command runs as a subprocess in this environment "

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from pipeline_sdk.command_line import ArgumentParser, command_parser, run_command
-from pipeline_sdk.submit.cli_options import add_client_options, quiet_libraries, require_positive
+from pipeline_sdk.commands.common import ArgumentParser, command_parser, run_command
+from pipeline_sdk.commands.common import add_client_options, quiet_libraries, require_positive
+from pipeline_sdk.errors import UsageError
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then create a run of it.
 
@@ -55,35 +57,45 @@ def _parser() -> ArgumentParser:
     return p
 
 
+def _options(args: argparse.Namespace, backend: str) -> Any:
+    """The flags ``backend`` takes, as its options type."""
+    from pipeline_sdk.submit.options import SubmitOptions, VertexOptions
+
+    common = {
+        "wait": args.wait,
+        "dry_run": args.dry_run,
+        "timeout": args.timeout,
+        "poll_interval": args.poll_interval,
+        "wait_timeout": args.wait_timeout,
+        "check_images": args.check_images,
+        "job_id": args.job_id,
+    }
+    if backend == "kfp":
+        if args.skip_bucket_check:
+            raise UsageError("--skip-bucket-check applies to backend=vertex only")
+        return SubmitOptions(**common)
+    return VertexOptions(**common, skip_bucket_check=args.skip_bucket_check)
+
+
 def _submit(argv: list[str]) -> int:
     from pipeline_sdk.compiler import compile_pipeline
     from pipeline_sdk.config import load_config
-    from pipeline_sdk.submit.options import SubmitOptions
 
     args = _parser().parse_intermixed_args(argv)
     require_positive(args, "timeout", "poll_interval", "wait_timeout")
     quiet_libraries(args.verbose)
-    options = SubmitOptions(
-        wait=args.wait,
-        dry_run=args.dry_run,
-        timeout=args.timeout,
-        poll_interval=args.poll_interval,
-        wait_timeout=args.wait_timeout,
-        check_images=args.check_images,
-        skip_bucket_check=args.skip_bucket_check,
-        job_id=args.job_id,
-    )
     cfg = load_config(args.overrides, args.config_dir)
+    options = _options(args, cfg.backend)
     with tempfile.TemporaryDirectory(prefix="pipeline-sdk-submit-") as tmp:
         compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml")
         for warning in compiled.warnings:
             options.note(f"warning: {warning}")
         if cfg.backend == "kfp":
-            from pipeline_sdk.submit.to_kfp import submit_to_kfp
+            from pipeline_sdk.submit.kfp import submit_to_kfp
 
             submit_to_kfp(cfg, compiled, options)
         else:
-            from pipeline_sdk.submit.to_vertex import submit_to_vertex
+            from pipeline_sdk.submit.vertex import submit_to_vertex
 
             submit_to_vertex(cfg, compiled, options)
     return 0

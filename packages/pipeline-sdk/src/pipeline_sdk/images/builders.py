@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
 
 BUILDER_NAMES = ("docker", "buildah", "podman")
 

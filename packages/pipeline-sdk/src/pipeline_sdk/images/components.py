@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
 
 
 @dataclass(frozen=True)

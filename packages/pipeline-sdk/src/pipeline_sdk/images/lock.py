@@ -13,10 +13,10 @@ File format (JSON, written by `pipeline-sdk build-images`, read by `pipeline-sdk
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from pipeline_sdk.files import write_text_atomic
 
 LOCK_FORMAT_VERSION = 1
 
@@ -60,15 +60,7 @@ class ImageLock:
 
     def save(self, path: Path) -> None:
         """Write atomically: a reader never sees a half-written lock."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(self.to_json())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, self.to_json())
 
 
 def load_lock(path: Path) -> ImageLock:

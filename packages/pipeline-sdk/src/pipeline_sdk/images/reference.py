@@ -1,10 +1,16 @@
-"""Image references: validate a registry and form ``<registry>/<package>:<version>``."""
+"""Image references, the one parser: ``[HOST[:PORT]/]PATH[:TAG][@DIGEST]`` as Docker reads it, a
+registry prefix, and ``<registry>/<package>:<version>``.
+
+A component YAML's ``image:`` that has no ``/`` and no ``:`` names a Python distribution
+(:func:`is_package_name`); compile replaces it with the package's image reference.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
 
 # The grammar of distribution/reference: an optional host[:port], then lowercase path components.
 _HOST = (
@@ -13,6 +19,58 @@ _HOST = (
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REGISTRY = re.compile(rf"^{_HOST}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+_DOCKER_HUB = "registry-1.docker.io"
+
+
+def is_package_name(image: str) -> bool:
+    """``True`` for a component ``image:`` that names a distribution (``trainer``), not an image."""
+    return "/" not in image and ":" not in image and "@" not in image
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """``host/repository:tag`` or ``host/repository@digest``, split as Docker does."""
+
+    host: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @classmethod
+    def parse(cls, image: str) -> ImageRef:
+        name, _, digest = image.partition("@")
+        last = name.rsplit("/", 1)[-1]
+        tag = None
+        if ":" in last:
+            name, tag = name.rsplit(":", 1)
+        host, _, repository = name.partition("/")
+        if not repository or not ("." in host or ":" in host or host == "localhost"):
+            host, repository = _DOCKER_HUB, name if "/" in name else f"library/{name}"
+        return cls(host, repository, tag, digest or None)
+
+    @property
+    def reference(self) -> str:
+        """What the registry API names the manifest by: the digest, else the tag (``latest`` if none)."""
+        return self.digest or self.tag or "latest"
+
+    @property
+    def local_only(self) -> bool:
+        """``localhost/NAME`` (no port) names local image storage (buildah, podman), not a registry."""
+        return self.host == "localhost"
+
+    @property
+    def manifest_url(self) -> str:
+        # Registries on the loopback interface serve plain HTTP, as Docker's own rule for them assumes.
+        scheme = "http" if self.host.split(":")[0] in _LOOPBACK or self.host.startswith("[::1]") else "https"
+        return f"{scheme}://{self.host}/v2/{self.repository}/manifests/{self.reference}"
+
+    def with_digest(self, digest: str) -> str:
+        """This repository pinned to ``digest``: ``host/repository@digest``."""
+        host = "" if self.host == _DOCKER_HUB else f"{self.host}/"
+        return f"{host}{self.repository}@{digest}"
 
 
 def normalize_registry(registry: str) -> str:

@@ -12,7 +12,8 @@ import subprocess
 from typing import Any
 
 from pipeline_sdk.images.builders import Builder
-from pipeline_sdk.images.errors import ImageBuildError
+from pipeline_sdk.errors import ImageBuildError
+from pipeline_sdk.images.reference import ImageRef
 
 _NOT_FOUND = re.compile(r"manifest unknown|name unknown|not found|NOT_FOUND|404", re.IGNORECASE)
 _INDEX_TYPES = {
@@ -46,13 +47,6 @@ def _raw_manifest(builder: Builder, reference: str) -> dict[str, Any] | None:
     return manifest
 
 
-def _repository(reference: str) -> str:
-    name = reference.split("@", 1)[0]
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    return name[:colon] if colon > slash else name
-
-
 def remote_config_digest(builder: Builder, reference: str, platform: str = "linux/amd64") -> str | None:
     """The config digest of the image ``reference`` names in its registry; None if the tag is absent.
 
@@ -71,7 +65,7 @@ def remote_config_digest(builder: Builder, reference: str, platform: str = "linu
         ]
         if not entries:
             raise ImageBuildError(f"{reference} in its registry has no {platform} image")
-        manifest = _raw_manifest(builder, f"{_repository(reference)}@{entries[0]['digest']}")
+        manifest = _raw_manifest(builder, ImageRef.parse(reference).with_digest(entries[0]["digest"]))
         if manifest is None:
             raise ImageBuildError(f"{reference} in its registry lists a {platform} image it does not hold")
     digest = manifest.get("config", {}).get("digest")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from pipeline_sdk.files import write_text_atomic
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, SKIPPED = (
     "PENDING",
@@ -84,15 +84,7 @@ class RunRecord:
 
     def save(self) -> Path:
         path = Path(self.run_dir) / "run.json"
-        fd, tmp = tempfile.mkstemp(prefix=".run.json.", dir=self.run_dir)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.to_dict(), f, indent=2, default=str)
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
         return path
 
 

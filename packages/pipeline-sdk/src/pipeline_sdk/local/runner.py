@@ -71,7 +71,8 @@ def run_locally(
     note = _ignored_settings_note(cfg)
     if note:
         progress(note)
-    return _execute(compiled, root, run_dir, name, progress, echo_logs)
+    record = _Execution(compiled, root, run_dir, name, progress, echo_logs).run()
+    return LocalRun(run_dir, record)
 
 
 def _ignored_settings_note(cfg: DictConfig) -> str | None:
@@ -91,98 +92,107 @@ def _ignored_settings_note(cfg: DictConfig) -> str | None:
     return f"note: local run on this machine's CPU; ignoring the steps' Vertex resources ({'; '.join(steps)})"
 
 
-def _execute(
-    compiled: CompiledPipeline,
-    root: Path,
-    run_dir: Path,
-    run_name: str,
-    progress: Callable[[str], None],
-    echo_logs: bool,
-) -> LocalRun:
-    from google.protobuf import json_format
-    from kfp.local import graph_utils, io
-    from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
-    from kfp.pipeline_spec import pipeline_spec_pb2
+class _Execution:
+    """One run of a compiled spec: the parsed DAG, the artifact store, and ``run.json`` kept current."""
 
-    spec = json_format.ParseDict(compiled.spec, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True)
-    executors = compiled.spec["deploymentSpec"]["executors"]
-    dag_tasks = spec.root.dag.tasks
-    order = graph_utils.topological_sort_tasks(dag_tasks)
-    record = RunRecord(
-        run=run_name,
-        pipeline=spec.pipeline_info.name,
-        run_dir=str(run_dir),
-        pipeline_spec=str(compiled.path),
-        parameters=compiled.raw_parameter_values,
-        images=compiled.images,
-        tasks={task_name: TaskRecord() for task_name in reversed(order)},
-    )
-    record.save()
+    def __init__(
+        self,
+        compiled: CompiledPipeline,
+        root: Path,
+        run_dir: Path,
+        run_name: str,
+        progress: Callable[[str], None],
+        echo_logs: bool,
+    ) -> None:
+        from google.protobuf import json_format
+        from kfp.local import graph_utils, io
+        from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
+        from kfp.pipeline_spec import pipeline_spec_pb2
 
-    store = io.IOStore()
-    arguments = OrchestratorUtils.join_user_inputs_and_defaults(
-        dag_arguments=compiled.parameter_values, dag_inputs_spec=spec.root.input_definitions
-    )
-    for key, value in arguments.items():
-        store.put_parent_input(key, value)
+        self.spec = json_format.ParseDict(
+            compiled.spec, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True
+        )
+        self.executors = compiled.spec["deploymentSpec"]["executors"]
+        self.order = graph_utils.topological_sort_tasks(self.spec.root.dag.tasks)
+        self.root, self.run_name, self.progress = root, run_name, progress
+        self.echo = (lambda line: progress(f"  | {line}")) if echo_logs else None
+        self.record = RunRecord(
+            run=run_name,
+            pipeline=self.spec.pipeline_info.name,
+            run_dir=str(run_dir),
+            pipeline_spec=str(compiled.path),
+            parameters=compiled.raw_parameter_values,
+            images=compiled.images,
+            tasks={task_name: TaskRecord() for task_name in reversed(self.order)},
+        )
+        self.store = io.IOStore()
+        arguments = OrchestratorUtils.join_user_inputs_and_defaults(
+            dag_arguments=compiled.parameter_values, dag_inputs_spec=self.spec.root.input_definitions
+        )
+        for key, value in arguments.items():
+            self.store.put_parent_input(key, value)
 
-    echo = (lambda line: progress(f"  | {line}")) if echo_logs else None
-    total = len(order)
-    while order:
-        task_name = order.pop()
-        step = total - len(order)
-        task_spec = dag_tasks[task_name]
-        component = spec.components[task_spec.component_ref.name]
-        container = _container(executors[component.executor_label])
-        task_record = record.tasks[task_name]
-        prepared = prepare_task(
+    def run(self) -> RunRecord:
+        """Every task in dependency order; raises (with ``run.json`` saved) at the first failure."""
+        self.record.save()
+        total = len(self.order)
+        for step, task_name in enumerate(reversed(self.order), start=1):
+            self._run_task(task_name, f"[{step}/{total}] {task_name}")
+        self.record.finish(SUCCEEDED)
+        self.record.save()
+        return self.record
+
+    def _prepare(self, task_name: str) -> Any:
+        from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
+
+        task_spec = self.spec.root.dag.tasks[task_name]
+        component = self.spec.components[task_spec.component_ref.name]
+        return prepare_task(
             name=task_name,
             component_spec=component,
-            container=container,
-            arguments=OrchestratorUtils.make_task_arguments(task_spec.inputs, store),
-            pipeline_root=root,
-            run_name=run_name,
-            run_id=run_name,
+            container=_container(self.executors[component.executor_label]),
+            arguments=OrchestratorUtils.make_task_arguments(task_spec.inputs, self.store),
+            pipeline_root=self.root,
+            run_name=self.run_name,
+            run_id=self.run_name,
         )
+
+    def _run_task(self, task_name: str, label: str) -> None:
+        prepared = self._prepare(task_name)
         log_path = prepared.task_root / "log.txt"
+        task_record = self.record.tasks[task_name]
         task_record.command, task_record.log = prepared.command, str(log_path)
         task_record.start()
-        record.save()
-        progress(f"[{step}/{total}] {task_name}: running (log: {log_path})")
+        self.record.save()
+        self.progress(f"{label}: running (log: {log_path})")
         try:
-            exit_code = run_task(prepared, log_path, echo)
-        except KeyboardInterrupt:
-            _finish(record, task_name, CANCELLED, "interrupted")
-            raise
-        except LocalRunError as e:
-            _finish(record, task_name, FAILED, str(e))
-            raise
-        task_record.exit_code = exit_code
-        if exit_code != 0:
-            message = f"step {task_name!r} failed with exit code {exit_code}"
-            _finish(record, task_name, FAILED, message)
-            raise LocalRunError(f"{message}; last lines of {log_path}:\n{_tail(log_path)}")
-        try:
+            task_record.exit_code = run_task(prepared, log_path, self.echo)
+            if task_record.exit_code != 0:
+                message = f"step {task_name!r} failed with exit code {task_record.exit_code}"
+                raise LocalRunError(f"{message}; last lines of {log_path}:\n{_tail(log_path)}")
             outputs = collect_outputs(prepared)
-        except LocalRunError as e:
-            _finish(record, task_name, FAILED, str(e))
+        except KeyboardInterrupt:
+            _finish(self.record, task_name, CANCELLED, "interrupted")
             raise
+        except LocalRunError as e:
+            _finish(self.record, task_name, FAILED, str(e).split("; last lines of ", 1)[0])
+            raise
+        self._keep_outputs(task_name, outputs)
+        task_record.finish(SUCCEEDED)
+        self.record.save()
+        self.progress(f"{label}: succeeded in {task_record.duration_s:.1f}s")
+
+    def _keep_outputs(self, task_name: str, outputs: dict[str, Any]) -> None:
         for key, output in outputs.items():
-            store.put_task_output(task_name, key, output)
-        task_record.outputs = {key: _describe(output) for key, output in outputs.items()}
+            self.store.put_task_output(task_name, key, output)
+        self.record.tasks[task_name].outputs = {key: _describe(output) for key, output in outputs.items()}
         metrics = {
             key: dict(output.metadata)
             for key, output in outputs.items()
             if getattr(output, "schema_title", None) in _METRICS_SCHEMAS and output.metadata
         }
         if metrics:
-            record.metrics[task_name] = metrics
-        task_record.finish(SUCCEEDED)
-        record.save()
-        progress(f"[{step}/{total}] {task_name}: succeeded in {task_record.duration_s:.1f}s")
-    record.finish(SUCCEEDED)
-    record.save()
-    return LocalRun(run_dir, record)
+            self.record.metrics[task_name] = metrics
 
 
 def _container(executor: dict[str, Any]) -> Any:

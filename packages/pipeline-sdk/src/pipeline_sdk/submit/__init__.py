@@ -1,6 +1,7 @@
-"""Submit the compiled pipeline to Vertex AI Pipelines or Kubeflow Pipelines, and publish templates."""
+"""Submit the compiled pipeline: shared options, preflight checks, credentials, polling and failure
+messages, and one backend each in :mod:`~pipeline_sdk.submit.vertex` and :mod:`~pipeline_sdk.submit.kfp`."""
 
-from pipeline_sdk.submit.errors import (
+from pipeline_sdk.errors import (
     BackendApiError,
     CredentialsError,
     DeadlineExceeded,
@@ -8,12 +9,10 @@ from pipeline_sdk.submit.errors import (
     RunFailed,
     SubmitError,
 )
-from pipeline_sdk.submit.options import SubmitOptions
+from pipeline_sdk.submit.kfp import submit_to_kfp
+from pipeline_sdk.submit.options import SubmitOptions, VertexOptions
 from pipeline_sdk.submit.polling import RunStatus, wait_for_run
-from pipeline_sdk.submit.publish import publish_template
-from pipeline_sdk.submit.to_kfp import submit_to_kfp
-from pipeline_sdk.submit.to_vertex import submit_to_vertex
-from pipeline_sdk.submit.vertex import VertexRequest, VertexSettings, build_request, console_url
+from pipeline_sdk.submit.vertex import VertexRequest, VertexSettings, build_request, console_url, submit_to_vertex
 
 __all__ = [
     "BackendApiError",
@@ -24,11 +23,11 @@ __all__ = [
     "RunStatus",
     "SubmitError",
     "SubmitOptions",
+    "VertexOptions",
     "VertexRequest",
     "VertexSettings",
     "build_request",
     "console_url",
-    "publish_template",
     "submit_to_kfp",
     "submit_to_vertex",
     "wait_for_run",

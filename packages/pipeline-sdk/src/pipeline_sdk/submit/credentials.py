@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline_sdk.submit.errors import CredentialsError
+from pipeline_sdk.errors import CredentialsError
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 HOW_TO_FIX = (

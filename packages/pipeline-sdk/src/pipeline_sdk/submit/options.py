@@ -1,4 +1,4 @@
-"""Command-line options shared by both backends, and the compiled pipeline they submit."""
+"""What each backend is asked to do (the ``submit`` flags it uses), and the compiled pipeline it submits."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _stderr(line: str) -> None:
 
 @dataclass(frozen=True)
 class SubmitOptions:
-    """``pipeline-sdk submit`` flags."""
+    """The ``pipeline-sdk submit`` flags every backend takes."""
 
     wait: bool = False
     dry_run: bool = False
@@ -36,7 +36,13 @@ class SubmitOptions:
     poll_interval: float = 15.0
     wait_timeout: float | None = None  # the whole --wait; None = until the run ends
     check_images: bool = True
-    skip_bucket_check: bool = False
-    job_id: str | None = None
+    job_id: str | None = None  # Vertex job ID / KFP run name
     echo: Callable[[str], None] = field(default=_stdout, compare=False)
     note: Callable[[str], None] = field(default=_stderr, compare=False)
+
+
+@dataclass(frozen=True)
+class VertexOptions(SubmitOptions):
+    """The flags of ``backend=vertex``: the common ones plus the pipeline_root bucket check."""
+
+    skip_bucket_check: bool = False

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded, RunFailed, SubmitError
+from pipeline_sdk.errors import BackendApiError, DeadlineExceeded, RunFailed, SubmitError
 from pipeline_sdk.submit.options import SubmitOptions
 
 #: Consecutive failed polls (timeouts, HTTP 429/5xx, dropped connections) tolerated before giving up.

@@ -1,15 +1,28 @@
-"""Checks made before anything is sent to Vertex AI: each failure is one :class:`PreflightError` line."""
+"""Checks made before anything is sent: each failure is one :class:`PreflightError` line.
+
+Region, accelerators, the ``gs://`` pipeline root and its bucket (read-only: pipeline-sdk never creates
+buckets or edits IAM, which ``aiplatform.PipelineJob.submit()`` would), GCP labels, and whether the
+backend can pull every image (``localhost/`` refused outright; tags and digests looked up in their
+registries, Docker Registry HTTP API v2, when ``--check-images``, the default).
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pipeline_sdk.submit.errors import PreflightError
+from pipeline_sdk.accelerators import validate_accelerator_type
+from pipeline_sdk.errors import ConfigError, PreflightError
+from pipeline_sdk.images.reference import ImageRef
+from pipeline_sdk.submit.failures import one_line, reporting
 
 _GCS_URI = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(?:/(?P<path>.*))?$")
+_LABEL_MAX = 63
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_BUCKET_ADVICE = "raise --timeout, or pass --skip-bucket-check"
 
 
 def _suggest(value: str, choices: list[str]) -> str:
@@ -56,14 +69,169 @@ def accelerators(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def check_accelerators(spec: Mapping[str, Any]) -> None:
-    """Every literal accelerator type in ``spec`` must be one of Vertex AI's ``AcceleratorType`` names."""
-    from google.cloud.aiplatform_v1.types.accelerator_type import AcceleratorType
-
-    known = [n for n in AcceleratorType.__members__ if n != "ACCELERATOR_TYPE_UNSPECIFIED"]
+    """Every literal accelerator type in ``spec`` must be one of Vertex AI's ``AcceleratorType`` names
+    (a compiled file from elsewhere may hold any)."""
     for executor, kind in accelerators(spec):
         if "{{" in kind:  # set from a pipeline parameter at run time: Vertex checks it then
             continue
-        if kind not in known:
+        try:
+            validate_accelerator_type(kind, executor)
+        except ConfigError as e:
+            raise PreflightError(str(e)) from None
+
+
+def check_bucket(bucket: str, *, project: str, region: str, credentials: Any, timeout: float) -> None:
+    """Raise :class:`PreflightError` unless ``gs://bucket`` exists and the credentials can read it."""
+    from google.api_core import exceptions as api_exceptions
+    from google.cloud import storage
+
+    client = storage.Client(project=project, credentials=credentials)
+    try:
+        with reporting(f"checking pipeline_root bucket gs://{bucket}", "Cloud Storage", timeout, _BUCKET_ADVICE):
+            client.bucket(bucket).reload(timeout=timeout, retry=None)
+    except api_exceptions.NotFound:
+        raise PreflightError(
+            f"pipeline_root bucket gs://{bucket} does not exist; create it with "
+            f"`gcloud storage buckets create gs://{bucket} --project={project} --location={region}` "
+            "(pipeline-sdk never creates buckets or changes their IAM)"
+        ) from None
+    except api_exceptions.Forbidden as e:
+        raise PreflightError(
+            f"cannot read pipeline_root bucket gs://{bucket} (403: {one_line(e.message)}); grant the "
+            "credentials storage.buckets.get on it, or pass --skip-bucket-check"
+        ) from None
+    except api_exceptions.GoogleAPICallError as e:
+        raise PreflightError(f"checking pipeline_root bucket gs://{bucket} failed: {one_line(e)}") from None
+
+
+
+
+def label_value(text: str) -> str:
+    """Map free text (``0.1.0``, ``1.2.0rc1+local``) onto GCP's label alphabet: ``0-1-0``."""
+    return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:_LABEL_MAX]
+
+
+def build_labels(user: Mapping[str, object], versions: Mapping[str, str]) -> dict[str, str]:
+    """Merge ``user`` labels with one ``<package>: <version>`` label per package; user labels win.
+
+    Raises :class:`PreflightError` for a user label that breaks GCP's rules (lowercase key starting with a
+    letter, ``[a-z0-9_-]``, at most 63 characters), so the API never sees it.
+    """
+    labels = {key: label_value(version) for key, version in versions.items()}
+    for key, value in user.items():
+        text = "" if value is None else str(value)
+        if not _LABEL_KEY.match(str(key)) or not _LABEL_VALUE.match(text):
             raise PreflightError(
-                f"{executor}: accelerator type {kind} is not a Vertex AI accelerator; {_suggest(kind, known)}"
+                f"gcp.labels: {key}={text!r} is not a valid GCP label (keys start with a lowercase letter; "
+                "keys and values use only a-z, 0-9, '_' and '-', at most 63 characters)"
             )
+        labels[str(key)] = text
+    return labels
+
+
+def package_versions(images: Mapping[str, str]) -> dict[str, str]:
+    """pipeline-sdk's version plus each component package's: installed version, else its image tag."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from pipeline_sdk.__about__ import __version__
+
+    versions = {"pipeline-sdk": __version__}
+    for package, image in sorted(images.items()):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            tag = ImageRef.parse(image).tag
+            if tag:
+                versions[package] = tag
+    return versions
+
+
+_MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _bearer_token(challenge: str, credentials: Any, session: Any, timeout: float) -> str | None:
+    """The registry token for a ``WWW-Authenticate: Bearer realm=...`` challenge (Docker token auth)."""
+    if not challenge.lower().startswith("bearer "):
+        return None
+    params = dict(_CHALLENGE_PARAM.findall(challenge))
+    realm = params.pop("realm", None)
+    if not realm:
+        return None
+    token = getattr(credentials, "token", None)
+    # Google registries take an OAuth access token as the password of user "oauth2accesstoken".
+    auth = ("oauth2accesstoken", token) if token else None
+    response = session.get(realm, params=params, auth=auth, timeout=timeout)
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    return body.get("token") or body.get("access_token")
+
+
+def check_in_registries(images: Mapping[str, str], backend: str) -> None:
+    """Raise :class:`PreflightError` naming every image that only exists in local storage."""
+    local = [f"{package} ({image})" for package, image in sorted(images.items()) if ImageRef.parse(image).local_only]
+    if local:
+        raise PreflightError(
+            f"{backend} cannot pull {', '.join(local)}: localhost/ names this machine's local image storage, "
+            "not a registry; push the images with `pipeline-sdk build-images --registry REGISTRY --push` and "
+            "set images.registry=REGISTRY (e.g. us-central1-docker.pkg.dev/PROJECT/REPO), or pass "
+            "--no-check-images"
+        )
+
+
+def image_exists(ref: ImageRef, *, credentials: Any, session: Any, timeout: float) -> bool | None:
+    """``True`` if the registry has the manifest, ``False`` if it answers 404, ``None`` if it cannot say."""
+    headers = {"Accept": _MANIFEST_TYPES}
+    response = session.head(ref.manifest_url, headers=headers, timeout=timeout)
+    if response.status_code == 401:
+        token = _bearer_token(response.headers.get("WWW-Authenticate", ""), credentials, session, timeout)
+        if token:
+            response = session.head(
+                ref.manifest_url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=timeout
+            )
+    if response.status_code == 200:
+        return True
+    if response.status_code == 404:
+        return False
+    return None
+
+
+def check_images(
+    images: Mapping[str, str], *, credentials: Any, timeout: float, note: Callable[[str], None]
+) -> None:
+    """Raise :class:`PreflightError` naming every image whose tag or digest its registry says it lacks;
+    ``note`` each image that could not be looked up."""
+    import requests
+
+    missing = []
+    with requests.Session() as session:
+        for package, image in sorted(images.items()):
+            ref = ImageRef.parse(image)
+            try:
+                found = image_exists(ref, credentials=credentials, session=session, timeout=timeout)
+            except requests.exceptions.Timeout:
+                note(f"image {image}: not checked, registry {ref.host} did not answer within {timeout:g} s")
+                continue
+            except requests.exceptions.RequestException as e:
+                note(f"image {image}: not checked, cannot reach registry {ref.host}: {one_line(e)}")
+                continue
+            if found is None:
+                note(
+                    f"image {image}: not checked, registry {ref.host} refused to say (the credentials may "
+                    "lack roles/artifactregistry.reader; the backend's own identity may still pull it)"
+                )
+            elif not found:
+                missing.append(f"{package} ({image})")
+    if missing:
+        raise PreflightError(
+            f"not in the registry: {', '.join(missing)}; build and push them with "
+            "`pipeline-sdk build-images --push` (or pass --no-check-images)"
+        )

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded, PreflightError
-from pipeline_sdk.submit.vertex import call_google
+from pipeline_sdk.errors import BackendApiError, DeadlineExceeded, PreflightError
+from pipeline_sdk.submit.vertex.client import call_google, run_status
 
 _EXPERIMENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
@@ -99,12 +99,12 @@ def wait_for_run_context(
         context = (job.get("jobDetail") or {}).get("pipelineRunContext") or {}
         if context.get("name"):
             return str(context["name"])
-        state = str(job.get("state", "")).removeprefix("PIPELINE_STATE_")
-        if state in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            raise BackendApiError(f"the job ended {state} before Vertex AI created its run context")
+        status = run_status(job)
+        if status.terminal:
+            raise BackendApiError(f"the job ended {status.state} before Vertex AI created its run context")
         if clock() - started + interval > max_wait:
             raise DeadlineExceeded(
-                f"the job has no run context after {max_wait:g} s ({state}); it keeps running, unlinked from "
+                f"the job has no run context after {max_wait:g} s ({status.state}); it keeps running, unlinked from "
                 "the experiment (raise --wait-timeout to wait longer)"
             )
         sleep(interval)

@@ -1,11 +1,22 @@
-"""Turn API error responses into one readable line that says what to do next."""
+"""Network failures, each turned into one readable line that says what to do next.
+
+Every remote call of submit, publish and the image check goes through here: :func:`reporting` maps a
+timeout or an unreachable host (``requests``), :func:`describe` an API's error answer, and
+:func:`call_with_deadline` bounds a library call that has no timeout of its own.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pipeline_sdk.errors import BackendApiError, DeadlineExceeded
+
+T = TypeVar("T")
 
 _QUOTA_METRIC = re.compile(
     r"(?:aiplatform\.googleapis\.com/)?\b([a-z0-9_]+_(?:gpus|tpus|cpus|accelerators))\b"
@@ -19,6 +30,22 @@ TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 def one_line(text: object) -> str:
     """Collapse whitespace (API messages often span lines) into a single line."""
     return " ".join(str(text).split())
+
+
+@contextmanager
+def reporting(what: str, where: str, timeout: float, advice: str = "raise --timeout to wait longer") -> Iterator[None]:
+    """Inside the block, a ``requests`` timeout becomes :class:`DeadlineExceeded` and any other transport
+    failure a transient :class:`BackendApiError`, each one line: ``WHAT: WHERE did not answer ...``."""
+    import requests
+
+    prefix = f"{what}: " if what else ""
+    try:
+        yield
+    except requests.exceptions.Timeout:
+        raise DeadlineExceeded(f"{prefix}{where} did not answer within {timeout:g} s ({advice})") from None
+    except requests.exceptions.RequestException as e:
+        extra = "" if advice.startswith("raise --timeout") else f" ({advice})"
+        raise BackendApiError(f"{prefix}cannot reach {where}: {one_line(e)}{extra}", transient=True) from None
 
 
 @dataclass(frozen=True)
@@ -101,3 +128,27 @@ def failure_from_google(error: Any) -> ApiFailure:
         dicts = ({"metadata": dict(error.metadata)},)
     message = re.sub(r"^[A-Z]+ \S+: ", "", str(getattr(error, "message", error)))
     return ApiFailure(getattr(error, "code", None), status, message, dicts)
+
+def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
+    """Return ``fn()``, or raise :class:`DeadlineExceeded` naming ``what`` after ``seconds``.
+
+    The call runs in a daemon thread: libraries such as kfp's generated API client open sockets with no
+    timeout, so the only way to bound them from outside is to stop waiting; the CLI then exits, and the
+    abandoned thread dies with the process.
+    """
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as e:  # re-raised in the caller's thread
+            outcome["error"] = e
+
+    thread = threading.Thread(target=target, name=f"deadline: {what}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise DeadlineExceeded(f"{what}: no answer within {seconds:g} s (raise --timeout to wait longer)")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

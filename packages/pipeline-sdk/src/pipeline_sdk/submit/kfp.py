@@ -1,8 +1,10 @@
-"""Kubeflow Pipelines backend: ``kfp.Client`` against a KFP API server (v2beta1), every call bounded."""
+"""The Kubeflow Pipelines backend (``backend=kfp``): ``kfp.Client`` against a KFP API server (v2beta1),
+every call bounded; the same compiled package as for Vertex AI."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import json
 import warnings
@@ -10,10 +12,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline_sdk.submit.api_errors import TRANSIENT_STATUS, ApiFailure, describe, one_line
-from pipeline_sdk.submit.deadline import call_with_deadline
-from pipeline_sdk.submit.errors import BackendApiError, DeadlineExceeded
-from pipeline_sdk.submit.polling import RunStatus
+from omegaconf import DictConfig
+
+from pipeline_sdk.errors import BackendApiError, PreflightError
+from pipeline_sdk.submit.failures import (
+    TRANSIENT_STATUS,
+    ApiFailure,
+    call_with_deadline,
+    describe,
+    one_line,
+    reporting,
+)
+from pipeline_sdk.submit.options import Compiled, SubmitOptions
+from pipeline_sdk.submit.polling import RunStatus, wait_if_asked
+from pipeline_sdk.submit.preflight import check_images, check_in_registries
 
 T = TypeVar("T")
 _TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
@@ -47,14 +59,8 @@ class KfpClient:
         import requests
 
         url = f"{self.host}/apis/v2beta1/healthz"
-        try:
+        with reporting("", f"the KFP API at {self.host}", self.timeout):
             response = requests.get(url, timeout=self.timeout)
-        except requests.exceptions.Timeout:
-            raise DeadlineExceeded(
-                f"KFP API at {self.host} did not answer within {self.timeout:g} s"
-            ) from None
-        except requests.exceptions.RequestException as e:
-            raise BackendApiError(f"cannot reach the KFP API at {self.host}: {one_line(e)}") from None
         if response.status_code != 200:
             raise BackendApiError(
                 f"{url} answered {response.status_code}: is kfp.host the KFP API (e.g. http://HOST:8888 or "
@@ -122,3 +128,44 @@ class KfpClient:
         state = str(run.state or "RUNTIME_STATE_UNSPECIFIED")
         error = getattr(run.error, "message", None) if run.error else None
         return RunStatus(state, state in _TERMINAL, state == "SUCCEEDED", one_line(error) if error else None)
+
+
+def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
+    """Create a run of ``compiled`` on the KFP API at ``cfg.kfp.host``; raises SubmitError."""
+    host = cfg.kfp.host
+    if not host or not str(host).startswith(("http://", "https://")):
+        raise PreflightError(
+            f"kfp.host={host} is not a URL; pass kfp.host=http://HOST:PORT (the KFP API, e.g. a "
+            "port-forwarded ml-pipeline-ui)"
+        )
+    if options.check_images:
+        check_in_registries(compiled.images, "Kubeflow Pipelines")
+    run_name = options.job_id or f"{cfg.pipeline.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    if options.dry_run:
+        # The experiment's ID is only known once the server is asked; the rest is what create_run sends.
+        plan = {
+            "host": str(host),
+            "experiment": cfg.kfp.experiment,
+            "namespace": cfg.kfp.namespace,
+            "run": {
+                "display_name": run_name,
+                "runtime_config": {"parameters": dict(compiled.parameter_values)},
+                "enable_caching": bool(cfg.caching),
+                "pipeline_spec": compiled.spec,
+            },
+        }
+        options.echo(json.dumps(plan, indent=2))
+        return
+    if options.check_images:
+        check_images(compiled.images, credentials=None, timeout=options.timeout, note=options.note)
+    client = KfpClient(str(host), namespace=cfg.kfp.namespace, timeout=options.timeout)
+    run_id = client.create_run(
+        compiled.path,
+        run_name=run_name,
+        experiment=cfg.kfp.experiment,
+        parameters=compiled.parameter_values,
+        enable_caching=bool(cfg.caching),
+    )
+    options.echo(f"submitted run {run_id} ({run_name})")
+    options.echo(f"ui        {client.run_url(run_id)}")
+    wait_if_asked(lambda: client.status(run_id), what=f"run {run_name}", options=options)
