@@ -305,9 +305,10 @@ def test_offline_commands_run_as_written(
 
 
 def _value_options(help_text: str) -> set[str]:
-    """Options that take a value, read from the usage lines (``[--registry R]``, ``[-o FILE]``)."""
+    """Options that take a value, read from the usage lines (``[--registry R]``, ``--host HOST``)."""
     usage = help_text.split("\n\n", 1)[0]
-    return {m[1] for m in re.finditer(r"\[(-{1,2}[\w-]+) (?:[A-Z][A-Z_=]*|\{[^}]*\})\]", usage)}
+    value = r"(?:[A-Z][A-Z_=]*|\{[^}]*\})"
+    return {m[1] for m in re.finditer(rf"(?<![\w-])(-{{1,2}}[\w-]+) {value}(?=[\]\s]|$)", usage)}
 
 
 def _problems(sandbox: Sandbox, variables: dict[str, str], command: Command, line: str) -> list[str]:
