@@ -50,7 +50,9 @@ CASES = [
 ]  # fmt: skip
 
 
-def run_sdk(args: tuple[str | bytes, ...], tmp_path: Path, config_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_sdk(
+    args: tuple[str | bytes, ...], tmp_path: Path, config_dir: Path
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "HYDRA_", "PIPELINE_SDK_"))}
     env.update(PIPELINE_SDK_CONFIG_DIR=str(config_dir), HOME=str(tmp_path / "home"), NO_GCE_CHECK="True")
     command, *rest = args

@@ -69,6 +69,13 @@ def probe_train(component: Callable[..., Path]) -> Path:
     )
 
 
+@pytest.fixture
+def tiny_train(component: Callable[..., Path]) -> Path:
+    """configs/components/train.yaml with a validation split the tiny dataset can hold: the real trainer."""
+    args = yaml.safe_load((COMPONENTS / "train.yaml").read_text())["implementation"]["container"]["args"]
+    return component("tiny_train", "train", {"args": [*args, "data.val_size=20"]})
+
+
 @dataclass
 class TinyDataset:
     """Four tiny IDX files plus the data-prepare overrides that accept them from a local directory."""

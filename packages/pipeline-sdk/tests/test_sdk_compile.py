@@ -143,7 +143,9 @@ def test_unknown_accelerator_is_a_clear_error_listing_valid_names(
 ) -> None:
     out = tmp_path / "p.yaml"
     result = sdk("compile", "-o", str(out), "steps.train.resources.accelerator_type=nvidia_l4")
-    clean_error(result, "steps.train.resources.accelerator_type: 'nvidia_l4' is not a Vertex AI accelerator type")
+    clean_error(
+        result, "steps.train.resources.accelerator_type: 'nvidia_l4' is not a Vertex AI accelerator type"
+    )
     assert "did you mean NVIDIA_L4?" in result.stderr
     assert "NVIDIA_H100_80GB" in result.stderr and "NVIDIA_TESLA_T4" in result.stderr
     assert not out.exists()
@@ -185,7 +187,9 @@ def test_component_of_an_uninstalled_package_is_refused(
 ) -> None:
     path = component("ghost", "train", {"image": "no-such-package-xyz"})
     result = sdk("compile", "-o", str(tmp_path / "p.yaml"), f"steps.train.component={path}")
-    clean_error(result, "steps.train.component: image 'no-such-package-xyz' names a package that is not installed")
+    clean_error(
+        result, "steps.train.component: image 'no-such-package-xyz' names a package that is not installed"
+    )
 
 
 def test_lint_errors_refuse_to_compile_and_show_the_diagnostics(

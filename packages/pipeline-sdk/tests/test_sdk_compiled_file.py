@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,9 @@ def baselines(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return {name: compile_value(repo, out, name, "plain") for name in string_parameters(repo)}
 
 
-def check_round_trip(path: Path, spec: dict[str, Any], baseline: dict[str, Any], name: str, value: str) -> None:
+def check_round_trip(
+    path: Path, spec: dict[str, Any], baseline: dict[str, Any], name: str, value: str
+) -> None:
     (loaded,) = read_documents(path)  # one document: nothing appended, nothing replaced
     assert loaded == spec
     assert without_default(loaded, name) == without_default(baseline, name)
@@ -71,7 +72,10 @@ def test_line_breaks_and_control_characters_travel_escaped(
     check_round_trip(out, spec, baselines["experiment"], "experiment", value)
     header = out.read_text().split("\ncomponents:", 1)[0]
     assert all(line.startswith("#") for line in header.splitlines())
-    assert f"[Default: '{comment_text(spec['root']['inputDefinitions']['parameters']['experiment']['defaultValue'])}']" in header
+    assert (
+        f"[Default: '{comment_text(spec['root']['inputDefinitions']['parameters']['experiment']['defaultValue'])}']"
+        in header
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -30,7 +30,9 @@ def test_defaults_match_the_agreed_shape(repo: Path) -> None:
 
 
 def test_overrides_are_typed_and_the_result_is_read_only(repo: Path) -> None:
-    cfg = load_config(["params.epochs=2", "steps.train.resources.cpu=4", "+gcp.labels.team=ml"], repo / "configs")
+    cfg = load_config(
+        ["params.epochs=2", "steps.train.resources.cpu=4", "+gcp.labels.team=ml"], repo / "configs"
+    )
     assert cfg.params.epochs == 2
     assert cfg.steps.train.resources.cpu == "4"
     assert dict(cfg.gcp.labels) == {"team": "ml"}
@@ -65,7 +67,10 @@ def test_missing_config_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
         ("params.nope=1", "override 'params.nope=1': unknown config key 'params.nope'"),
         ("nope=1", "unknown config key 'nope'"),
         ("steps.train.nope=1", "unknown config key 'steps.train.nope'"),
-        ("steps.train.retries=x", "steps.train.retries: Value 'x' of type 'str' could not be converted to Integer"),
+        (
+            "steps.train.retries=x",
+            "steps.train.retries: Value 'x' of type 'str' could not be converted to Integer",
+        ),
         ("+params.bad-name=1", "params.bad-name: parameter names are letters, digits and underscores"),
         ("+params.nested={a: 1}", "params.nested: a pipeline parameter is a single value"),
         ("+steps.Eval.component=x.yaml", "steps.Eval: step names are lowercase letters, digits and dashes"),

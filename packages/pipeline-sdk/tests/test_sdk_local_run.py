@@ -64,12 +64,8 @@ def test_show_logs_streams_step_output(run_probe: Callable) -> None:
 
 
 def test_tiny_pipeline_end_to_end_with_the_real_packages(
-    sdk: Callable, tiny_data_prepare: Path, component: Callable, runs: Path
+    sdk: Callable, tiny_data_prepare: Path, tiny_train: Path, runs: Path
 ) -> None:
-    spec = yaml.safe_load((Path(__file__).resolve().parents[3] / "configs/components/train.yaml").read_text())
-    tiny_train = component(
-        "tiny_train", "train", {"args": [*spec["implementation"]["container"]["args"], "data.val_size=20"]}
-    )
     result = sdk(
         "run",
         f"steps.data-prepare.component={tiny_data_prepare}",
@@ -137,7 +133,9 @@ def test_a_failing_first_step_skips_the_rest(
     wrong = [a.replace("dataset.counts.train=200", "dataset.counts.train=999") for a in accepted]
     assert wrong != accepted
     wrong_counts = component("wrong_counts", "data_prepare", {"args": [*args, *wrong]})
-    result = sdk("run", f"steps.data-prepare.component={wrong_counts}", f"local.root={runs}", "--run-name", "r")
+    result = sdk(
+        "run", f"steps.data-prepare.component={wrong_counts}", f"local.root={runs}", "--run-name", "r"
+    )
     clean_error(result, "step 'data-prepare' failed with exit code")
     record = json.loads((runs / "r" / "run.json").read_text())
     assert [record["tasks"][t]["state"] for t in ("data-prepare", "train")] == ["FAILED", "SKIPPED"]
@@ -162,7 +160,9 @@ def test_a_step_that_writes_no_output_artifact_fails(
 
 def test_config_errors_leave_no_run_directory(sdk: Callable, clean_error: Callable, runs: Path) -> None:
     result = sdk("run", f"local.root={runs}", "steps.train.resources.accelerator_type=TPU_V9000")
-    clean_error(result, "steps.train.resources.accelerator_type: 'TPU_V9000' is not a Vertex AI accelerator type")
+    clean_error(
+        result, "steps.train.resources.accelerator_type: 'TPU_V9000' is not a Vertex AI accelerator type"
+    )
     assert not runs.exists() or not any(runs.iterdir())
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.config import load_config
@@ -20,7 +19,11 @@ EVALUATION = Path(__file__).with_name("evaluation")
 @pytest.fixture
 def evaluate_component(tmp_path: Path) -> Path:
     """tests/evaluation/evaluate.yaml with its command pointing at the evaluation app."""
-    text = (EVALUATION / "evaluate.yaml").read_text().replace("EVALUATE_APP", str(EVALUATION / "evaluate_app.py"))
+    text = (
+        (EVALUATION / "evaluate.yaml")
+        .read_text()
+        .replace("EVALUATE_APP", str(EVALUATION / "evaluate_app.py"))
+    )
     path = tmp_path / "evaluate.yaml"
     path.write_text(text)
     return path
@@ -37,7 +40,9 @@ def evaluation_step(component: Path) -> list[str]:
     ]
 
 
-def test_an_evaluation_step_is_configuration_only(repo: Path, tmp_path: Path, evaluate_component: Path) -> None:
+def test_an_evaluation_step_is_configuration_only(
+    repo: Path, tmp_path: Path, evaluate_component: Path
+) -> None:
     cfg = load_config(evaluation_step(evaluate_component), repo / "configs")
     spec = compile_pipeline(cfg, tmp_path / "p.yaml").spec
     tasks = spec["root"]["dag"]["tasks"]
@@ -55,12 +60,8 @@ def test_an_evaluation_step_is_configuration_only(repo: Path, tmp_path: Path, ev
 
 
 def test_the_evaluation_step_runs_locally_on_the_trained_model(
-    sdk: Callable, tiny_data_prepare: Path, component: Callable, evaluate_component: Path, runs: Path
+    sdk: Callable, tiny_data_prepare: Path, tiny_train: Path, evaluate_component: Path, runs: Path
 ) -> None:
-    train = yaml.safe_load((Path(__file__).resolve().parents[3] / "configs/components/train.yaml").read_text())
-    tiny_train = component(
-        "tiny_train", "train", {"args": [*train["implementation"]["container"]["args"], "data.val_size=20"]}
-    )
     result = sdk(
         "run",
         f"steps.data-prepare.component={tiny_data_prepare}",
@@ -93,7 +94,10 @@ def test_the_evaluation_step_runs_locally_on_the_trained_model(
         (["steps.train.inputs.dataset=params.epochs"], "input 'dataset' is a system.Dataset@0.0.1, so write"),
         (["steps.train.inputs.epochs=data-prepare.outputs.dataset"], "input 'epochs' is a Integer, so write"),
         (["steps.train.inputs.dataset=ghost.outputs.dataset"], "steps.train.inputs.dataset: no step 'ghost'"),
-        (["steps.train.inputs.dataset=data-prepare.outputs.nope"], "step 'data-prepare' has no output 'nope'"),
+        (
+            ["steps.train.inputs.dataset=data-prepare.outputs.nope"],
+            "step 'data-prepare' has no output 'nope'",
+        ),
         (["~steps.train.inputs.dataset"], "steps.train.inputs: "),
         (["+steps.data-prepare.after=[train]"], "depend on each other in a cycle"),
         (["steps.train.inputs.epochs=params.dataset"], "params.dataset feeds an Integer here but a String"),

@@ -8,6 +8,7 @@ and is rebuilt whenever it is missing, unreadable or from another aiplatform ver
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -53,10 +54,8 @@ def vertex_accelerator_types() -> tuple[str, ...]:
 
 def _write_quietly(path: Path, text: str) -> None:
     """Best effort: a read-only home only costs the next run the aiplatform import."""
-    try:
+    with contextlib.suppress(OSError):
         write_text_atomic(path, text)
-    except OSError:
-        pass
 
 
 def validate_accelerator_type(name: str, key: str) -> str:

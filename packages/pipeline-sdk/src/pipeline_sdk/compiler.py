@@ -16,8 +16,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.accelerators import validate_accelerator_type
-from pipeline_sdk.config import located_errors
 from pipeline_sdk.components import component_paths, lint_components, load_components
+from pipeline_sdk.config import located_errors
 from pipeline_sdk.params import parameter_uses, wire_values
 from pipeline_sdk.pipeline_file import write_pipeline_file
 from pipeline_sdk.pipeline_shape import build_pipeline, parameter_types, parameter_values, plan_steps

@@ -172,7 +172,11 @@ def _text_problems(node: object, key: str) -> list[tuple[str, str]]:
     """Every configured text must be Unicode that can be written out: no lone surrogates (undecodable bytes
     from the command line)."""
     if isinstance(node, dict):
-        return [p for name, value in node.items() for p in _text_problems(value, f"{key}.{name}" if key else str(name))]
+        return [
+            p
+            for name, value in node.items()
+            for p in _text_problems(value, f"{key}.{name}" if key else str(name))
+        ]
     if isinstance(node, list):
         return [p for index, value in enumerate(node) for p in _text_problems(value, f"{key}[{index}]")]
     if isinstance(node, str) and _SURROGATE.search(node):
@@ -185,14 +189,19 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if not _PIPELINE_NAME.match(cfg.pipeline.name):
         problems.append(
-            ("pipeline.name", f"{cfg.pipeline.name!r} must be lowercase letters, digits and dashes, "
-            "starting with a letter (at most 128 characters)")
+            (
+                "pipeline.name",
+                f"{cfg.pipeline.name!r} must be lowercase letters, digits and dashes, "
+                "starting with a letter (at most 128 characters)",
+            )
         )
     for name, value in cfg.params.items():
         if not _PARAM_NAME.match(str(name)):
             problems.append((f"params.{name}", "parameter names are letters, digits and underscores"))
         elif isinstance(value, (DictConfig, ListConfig)):
-            problems.append((f"params.{name}", "a pipeline parameter is a single value (string, number, bool)"))
+            problems.append(
+                (f"params.{name}", "a pipeline parameter is a single value (string, number, bool)")
+            )
     for name, step in cfg.steps.items():
         if not _STEP_NAME.match(str(name)):
             problems.append((f"steps.{name}", "step names are lowercase letters, digits and dashes"))
@@ -200,7 +209,10 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
             problems.append((f"steps.{name}.retries", f"must be non-negative, got {step.retries}"))
         if step.resources.accelerator_count < 0:
             problems.append(
-                (f"steps.{name}.resources.accelerator_count", f"must be non-negative, got {step.resources.accelerator_count}")
+                (
+                    f"steps.{name}.resources.accelerator_count",
+                    f"must be non-negative, got {step.resources.accelerator_count}",
+                )
             )
     if cfg.backend not in BACKENDS:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
@@ -209,4 +221,4 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     return problems
 
 
-__all__ = ["CONFIG_DIR_ENV", "located_errors", "find_config_dir", "load_config", "resolve_path"]
+__all__ = ["CONFIG_DIR_ENV", "find_config_dir", "load_config", "located_errors", "resolve_path"]

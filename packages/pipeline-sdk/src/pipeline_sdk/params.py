@@ -130,7 +130,9 @@ def wire_values(values: Mapping[str, Any], uses: Mapping[str, list[ParameterUse]
             wired[name] = value
             continue
         if "\x00" in value:
-            raise ParameterError(f"params.{name}: {value!r} contains a NUL character, which no command line can carry")
+            raise ParameterError(
+                f"params.{name}: {value!r} contains a NUL character, which no command line can carry"
+            )
         param_uses = uses.get(name, [])
         for use in param_uses:
             if use.arg not in (f"{use.key}={use.placeholder}", f"{use.key}='{use.placeholder}'"):

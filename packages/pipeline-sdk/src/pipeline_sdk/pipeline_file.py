@@ -124,4 +124,4 @@ def write_pipeline_file(pipeline: Any, output: Path) -> dict[str, Any]:
     return expected[0]
 
 
-__all__ = ["read_documents", "comment_text", "safe_header", "write_pipeline_file"]
+__all__ = ["comment_text", "read_documents", "safe_header", "write_pipeline_file"]

@@ -68,8 +68,13 @@ def _plan_one(name: str, entry: DictConfig, component: LoadedComponent) -> StepP
     spec = component.factory.component_spec
     unfed = [i for i, s in spec.inputs.items() if not s.optional and i not in entry.inputs]
     if unfed:
-        how = [f"{i}: {'params.NAME' if spec.inputs[i].type in PARAMETER_TYPES else 'STEP.outputs.NAME'}" for i in unfed]
-        raise ConfigError(f"steps.{name}.inputs: {component.path} needs {', '.join(unfed)}; add {', '.join(how)}")
+        how = [
+            f"{i}: {'params.NAME' if spec.inputs[i].type in PARAMETER_TYPES else 'STEP.outputs.NAME'}"
+            for i in unfed
+        ]
+        raise ConfigError(
+            f"steps.{name}.inputs: {component.path} needs {', '.join(unfed)}; add {', '.join(how)}"
+        )
     return StepPlan(name, component, parameters, artifacts, tuple(entry.after), entry)
 
 
@@ -81,7 +86,9 @@ def _check_references(plans: Mapping[str, StepPlan]) -> None:
                 raise ConfigError(f"{key}: no step {step!r} (steps: {', '.join(plans)})")
             outputs = plans[step].component.factory.component_spec.outputs or {}
             if output not in outputs:
-                raise ConfigError(f"{key}: step {step!r} has no output {output!r} (it has {', '.join(outputs)})")
+                raise ConfigError(
+                    f"{key}: step {step!r} has no output {output!r} (it has {', '.join(outputs)})"
+                )
         for other in plan.after:
             if other not in plans:
                 raise ConfigError(f"steps.{plan.name}.after: no step {other!r} (steps: {', '.join(plans)})")
@@ -105,7 +112,9 @@ def plan_steps(cfg: DictConfig, components: Mapping[str, LoadedComponent]) -> li
     """The configured steps, checked against their components, in an order kfp can build them in."""
     if not cfg.steps:
         raise ConfigError("steps: the pipeline has no steps")
-    plans = {str(name): _plan_one(str(name), entry, components[str(name)]) for name, entry in cfg.steps.items()}
+    plans = {
+        str(name): _plan_one(str(name), entry, components[str(name)]) for name, entry in cfg.steps.items()
+    }
     _check_references(plans)
     return _in_order(plans)
 
@@ -148,7 +157,9 @@ def parameter_values(cfg: DictConfig, types: Mapping[str, type]) -> dict[str, An
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok or (kind is float and not math.isfinite(value)):
-            raise ConfigError(f"params.{name}: {value!r} is not {_kfp_name(kind)} (the type of the inputs it feeds)")
+            raise ConfigError(
+                f"params.{name}: {value!r} is not {_kfp_name(kind)} (the type of the inputs it feeds)"
+            )
         values[str(name)] = value
     return values
 
@@ -201,14 +212,16 @@ def build_pipeline(
     names = list(values)
 
     def body(*channels: Any) -> None:
-        params = dict(zip(names, channels))
+        params = dict(zip(names, channels, strict=True))
         tasks: dict[str, Any] = {}
         for plan in plans:
             tasks[plan.name] = _add_task(plan, params, tasks, bool(cfg.caching))
 
     body.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=values[n], annotation=types[n])
+            inspect.Parameter(
+                n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=values[n], annotation=types[n]
+            )
             for n in names
         ]
     )
@@ -219,4 +232,11 @@ def build_pipeline(
         raise ConfigError(f"steps: kfp cannot wire the pipeline: {' '.join(str(e).split())}") from None
 
 
-__all__ = ["PARAMETER_TYPES", "StepPlan", "build_pipeline", "parameter_types", "parameter_values", "plan_steps"]
+__all__ = [
+    "PARAMETER_TYPES",
+    "StepPlan",
+    "build_pipeline",
+    "parameter_types",
+    "parameter_values",
+    "plan_steps",
+]

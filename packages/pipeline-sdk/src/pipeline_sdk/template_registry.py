@@ -48,5 +48,9 @@ def _refused(host: str, e: Any) -> BackendApiError:
     response = e.response
     detail = one_line(response.text)[:300] if response is not None else ""
     status = response.status_code if response is not None else "?"
-    hint = " -> the credentials need roles/artifactregistry.writer on the repository" if status in (401, 403) else ""
+    hint = (
+        " -> the credentials need roles/artifactregistry.writer on the repository"
+        if status in (401, 403)
+        else ""
+    )
     return BackendApiError(f"{host} refused the upload ({status}): {detail}{hint}")

@@ -28,13 +28,15 @@ def main(cfg: DictConfig) -> None:
     data = load_idx_dataset(cfg.data_dir)
     images, labels = getattr(data, f"{cfg.split}_images"), getattr(data, f"{cfg.split}_labels")
     accuracy = float((predict(cfg.model_dir, images) == labels).mean())
-    metrics = {f"{cfg.split}_accuracy": accuracy, "examples": int(len(labels))}
+    metrics = {f"{cfg.split}_accuracy": accuracy, "examples": len(labels)}
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True)
     (out / "evaluation.json").write_text(json.dumps(metrics))
     Path(cfg.kfp.metrics_path).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.kfp.metrics_path).write_text(json.dumps(metrics))
-    executor_output = {"artifacts": {"metrics": {"artifacts": [{"uri": cfg.kfp.metrics_uri, "metadata": metrics}]}}}
+    executor_output = {
+        "artifacts": {"metrics": {"artifacts": [{"uri": cfg.kfp.metrics_uri, "metadata": metrics}]}}
+    }
     Path(cfg.kfp.output_file).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.kfp.output_file).write_text(json.dumps(executor_output))
 

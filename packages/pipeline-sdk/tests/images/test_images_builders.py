@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_sdk.errors import ImageBuildError
 from pipeline_sdk.images.builders import (
     Buildah,
     BuildSpec,
@@ -15,7 +16,6 @@ from pipeline_sdk.images.builders import (
     detect_builder,
     make_builder,
 )
-from pipeline_sdk.errors import ImageBuildError
 
 SPEC = BuildSpec(
     context=Path("/repo/packages/trainer"),

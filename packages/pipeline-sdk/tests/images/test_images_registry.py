@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline_sdk.images.builders import Buildah
 from pipeline_sdk.errors import ImageBuildError
+from pipeline_sdk.images.builders import Buildah
 from pipeline_sdk.images.registry import remote_config_digest
 
 pytestmark = pytest.mark.skipif(not shutil.which("skopeo"), reason="needs skopeo (apt-get install skopeo)")

@@ -574,6 +574,7 @@ class CliHarness:
     private_pem: bytes
 
     def start(self, *args: str, fake: FakeGoogle | None = None, with_adc: bool = False) -> Any:
+        import signal
         import subprocess
         import sys
         import tempfile
@@ -593,6 +594,9 @@ class CliHarness:
             text=True,
             env=hermetic_env(tmp, **extra),
             cwd=REPO_ROOT,
+            # Ctrl-C as a terminal sends it: a test runner started in the background may ignore SIGINT,
+            # and its children would inherit that.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
     @staticmethod

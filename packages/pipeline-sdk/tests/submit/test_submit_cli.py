@@ -68,7 +68,8 @@ def test_submit_and_wait_for_success(fake_google, adc, bucket, capsys):
 
 def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):
     assert (
-        main(vertex_args(fake_google, "--dry-run", "steps.train.resources.accelerator_type=NVIDIA_TESLA_T4")) == 0
+        main(vertex_args(fake_google, "--dry-run", "steps.train.resources.accelerator_type=NVIDIA_TESLA_T4"))
+        == 0
     )
     out, _ = capsys.readouterr()
     request = json.loads(out)
@@ -79,10 +80,8 @@ def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):
 
 def test_kfp_backend_waits_for_success(fake_kfp, capsys):
     fake_kfp.states = ["RUNNING", "SUCCEEDED"]
-    code = main(
-        ["backend=kfp", f"kfp.host={fake_kfp.url}", "--wait", "--poll-interval", "0.01", "--job-id", "k",
-         "--no-check-images"]  # fmt: skip
-    )
+    args = ["backend=kfp", f"kfp.host={fake_kfp.url}", "--wait", "--poll-interval", "0.01", "--job-id", "k"]
+    code = main([*args, "--no-check-images"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out.splitlines()[2:] == ["run k: RUNNING", "run k: SUCCEEDED"]
@@ -218,3 +217,26 @@ def test_default_check_looks_images_up_before_sending(fake_google, adc, bucket, 
     assert not fake_google.sent("POST", r"/v1/.*/pipelineJobs")
     assert main([*args, "--no-check-images"]) == 0
     assert fake_google.sent("POST", r"/v1/.*/pipelineJobs")
+
+
+def test_ctrl_c_while_waiting_exits_130_without_a_traceback(cli, new_fake_google):
+    import signal
+
+    with new_fake_google() as fake:
+        fake.buckets[BUCKET] = fake.reply(200, {"name": BUCKET})
+        fake.states = ["PIPELINE_STATE_RUNNING"]
+        process = cli.start(
+            "submit",
+            *vertex_args(fake, "--wait", "--poll-interval", "0.2", "--job-id", "c1"),
+            fake=fake,
+            with_adc=True,
+        )
+        assert process.stdout.readline().startswith("submitted ")
+        for line in process.stdout:  # until the job runs (or the process dies, which the asserts report)
+            if "RUNNING" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        result = cli.result(process)
+    assert result.code == 130, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "pipeline-sdk submit: interrupted"
+    assert "Traceback" not in result.stderr

@@ -26,8 +26,14 @@ class Output:
 
     def options(self, **kw):
         return SubmitOptions(
-            **{"echo": self.out.append, "note": self.err.append, "poll_interval": 0.01, "timeout": 5,
-               "check_images": False, **kw}
+            **{
+                "echo": self.out.append,
+                "note": self.err.append,
+                "poll_interval": 0.01,
+                "timeout": 5,
+                "check_images": False,
+                **kw,
+            }
         )
 
 

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 from pipeline_sdk.commands.common import command_parser, run_command
-from pipeline_sdk.errors import UsageError
+from pipeline_sdk.errors import ImageBuildError, UsageError
 from pipeline_sdk.images.builders import BUILDER_NAMES, DockerBuildx, detect_builder, make_builder
-from pipeline_sdk.errors import ImageBuildError
 
 DESCRIPTION = """Build each component package's image (packages/*/Dockerfile, context: the package directory),
 tagged <registry>/<package>:<package version>, and record it in the image lock (images.lock_file).

@@ -67,7 +67,6 @@ def run_command(command: str, body: Callable[[], int]) -> int:
         return 3
 
 
-
 def add_client_options(parser: argparse.ArgumentParser) -> None:
     """``--timeout S`` (each network wait) and ``-v/--verbose`` (the client libraries' logs)."""
     parser.add_argument(
@@ -92,4 +91,11 @@ def quiet_libraries(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
-__all__ = ["ArgumentParser", "add_client_options", "command_parser", "quiet_libraries", "require_positive", "run_command"]
+__all__ = [
+    "ArgumentParser",
+    "add_client_options",
+    "command_parser",
+    "quiet_libraries",
+    "require_positive",
+    "run_command",
+]

@@ -8,8 +8,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from pipeline_sdk.commands.common import ArgumentParser, command_parser, run_command
-from pipeline_sdk.commands.common import add_client_options, quiet_libraries, require_positive
+from pipeline_sdk.commands.common import (
+    ArgumentParser,
+    add_client_options,
+    command_parser,
+    quiet_libraries,
+    require_positive,
+    run_command,
+)
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then upload the template to a KFP
 template registry (an Artifact Registry repository of format KFP), tagged with the version, so runs can

@@ -8,8 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline_sdk.commands.common import ArgumentParser, command_parser, run_command
-from pipeline_sdk.commands.common import add_client_options, quiet_libraries, require_positive
+from pipeline_sdk.commands.common import (
+    ArgumentParser,
+    add_client_options,
+    command_parser,
+    quiet_libraries,
+    require_positive,
+    run_command,
+)
 from pipeline_sdk.errors import UsageError
 
 DESCRIPTION = """Compile the pipeline as `pipeline-sdk compile` does, then create a run of it.

@@ -11,8 +11,8 @@ import re
 import subprocess
 from typing import Any
 
-from pipeline_sdk.images.builders import Builder
 from pipeline_sdk.errors import ImageBuildError
+from pipeline_sdk.images.builders import Builder
 from pipeline_sdk.images.reference import ImageRef
 
 _NOT_FOUND = re.compile(r"manifest unknown|name unknown|not found|NOT_FOUND|404", re.IGNORECASE)

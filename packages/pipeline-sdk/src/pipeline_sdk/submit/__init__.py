@@ -12,7 +12,13 @@ from pipeline_sdk.errors import (
 from pipeline_sdk.submit.kfp import submit_to_kfp
 from pipeline_sdk.submit.options import SubmitOptions, VertexOptions
 from pipeline_sdk.submit.polling import RunStatus, wait_for_run
-from pipeline_sdk.submit.vertex import VertexRequest, VertexSettings, build_request, console_url, submit_to_vertex
+from pipeline_sdk.submit.vertex import (
+    VertexRequest,
+    VertexSettings,
+    build_request,
+    console_url,
+    submit_to_vertex,
+)
 
 __all__ = [
     "BackendApiError",

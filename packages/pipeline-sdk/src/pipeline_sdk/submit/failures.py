@@ -33,7 +33,9 @@ def one_line(text: object) -> str:
 
 
 @contextmanager
-def reporting(what: str, where: str, timeout: float, advice: str = "raise --timeout to wait longer") -> Iterator[None]:
+def reporting(
+    what: str, where: str, timeout: float, advice: str = "raise --timeout to wait longer"
+) -> Iterator[None]:
     """Inside the block, a ``requests`` timeout becomes :class:`DeadlineExceeded` and any other transport
     failure a transient :class:`BackendApiError`, each one line: ``WHAT: WHERE did not answer ...``."""
     import requests
@@ -128,6 +130,7 @@ def failure_from_google(error: Any) -> ApiFailure:
         dicts = ({"metadata": dict(error.metadata)},)
     message = re.sub(r"^[A-Z]+ \S+: ", "", str(getattr(error, "message", error)))
     return ApiFailure(getattr(error, "code", None), status, message, dicts)
+
 
 def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
     """Return ``fn()``, or raise :class:`DeadlineExceeded` naming ``what`` after ``seconds``.

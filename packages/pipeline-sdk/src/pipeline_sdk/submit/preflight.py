@@ -87,7 +87,9 @@ def check_bucket(bucket: str, *, project: str, region: str, credentials: Any, ti
 
     client = storage.Client(project=project, credentials=credentials)
     try:
-        with reporting(f"checking pipeline_root bucket gs://{bucket}", "Cloud Storage", timeout, _BUCKET_ADVICE):
+        with reporting(
+            f"checking pipeline_root bucket gs://{bucket}", "Cloud Storage", timeout, _BUCKET_ADVICE
+        ):
             client.bucket(bucket).reload(timeout=timeout, retry=None)
     except api_exceptions.NotFound:
         raise PreflightError(
@@ -102,8 +104,6 @@ def check_bucket(bucket: str, *, project: str, region: str, credentials: Any, ti
         ) from None
     except api_exceptions.GoogleAPICallError as e:
         raise PreflightError(f"checking pipeline_root bucket gs://{bucket} failed: {one_line(e)}") from None
-
-
 
 
 def label_value(text: str) -> str:
@@ -177,7 +177,11 @@ def _bearer_token(challenge: str, credentials: Any, session: Any, timeout: float
 
 def check_in_registries(images: Mapping[str, str], backend: str) -> None:
     """Raise :class:`PreflightError` naming every image that only exists in local storage."""
-    local = [f"{package} ({image})" for package, image in sorted(images.items()) if ImageRef.parse(image).local_only]
+    local = [
+        f"{package} ({image})"
+        for package, image in sorted(images.items())
+        if ImageRef.parse(image).local_only
+    ]
     if local:
         raise PreflightError(
             f"{backend} cannot pull {', '.join(local)}: localhost/ names this machine's local image storage, "

@@ -21,7 +21,11 @@ from pipeline_sdk.submit.preflight import (
     package_versions,
 )
 from pipeline_sdk.submit.vertex.client import VertexClient
-from pipeline_sdk.submit.vertex.experiment import ExperimentLinker, check_experiment_name, wait_for_run_context
+from pipeline_sdk.submit.vertex.experiment import (
+    ExperimentLinker,
+    check_experiment_name,
+    wait_for_run_context,
+)
 from pipeline_sdk.submit.vertex.request import VertexSettings, build_request, console_url
 
 #: How long submit waits, without --wait-timeout, for a new job's run context to link it to gcp.experiment.
@@ -60,7 +64,11 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
         check_images(compiled.images, credentials=credentials, timeout=options.timeout, note=options.note)
     if not options.skip_bucket_check:
         check_bucket(bucket, project=project, region=region, credentials=credentials, timeout=options.timeout)
-    linker = ExperimentLinker(request.endpoint, credentials, project, region, options.timeout) if experiment else None
+    linker = (
+        ExperimentLinker(request.endpoint, credentials, project, region, options.timeout)
+        if experiment
+        else None
+    )
     experiment_context = linker.ensure(str(experiment)) if linker else None
     client = VertexClient(request.endpoint, credentials, project, region, options.timeout)
     name = client.create(request)["name"]
