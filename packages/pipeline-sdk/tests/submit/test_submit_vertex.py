@@ -415,6 +415,16 @@ def test_check_images_names_every_missing_image(fake_google, adc, compiled_with_
     assert not fake_google.sent("POST", CREATE_PATH)
 
 
+def test_check_images_notes_a_registry_it_cannot_ask_and_submits(
+    fake_google, adc, tmp_path, compile_test_pipeline, bucket
+):
+    compiled = compile_test_pipeline(tmp_path / "p.yaml", "127.0.0.1:1/ml")  # nothing listens on port 1
+    out = Output()
+    submit_to_vertex(config(fake_google), compiled, out.options(check_images=True))
+    assert [n for n in out.err if "not checked: cannot reach registry 127.0.0.1:1" in n and "(moving on)" in n]
+    assert fake_google.sent("POST", CREATE_PATH)
+
+
 STORE = f"projects/{PROJECT}/locations/{REGION}/metadataStores/default"
 
 

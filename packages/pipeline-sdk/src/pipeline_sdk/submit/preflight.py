@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pipeline_sdk.accelerators import validate_accelerator_type
-from pipeline_sdk.errors import ConfigError, PreflightError
+from pipeline_sdk.errors import ConfigError, PreflightError, SubmitError
 from pipeline_sdk.images.reference import ImageRef
 from pipeline_sdk.submit.failures import one_line, reporting
 
@@ -220,12 +220,10 @@ def check_images(
         for package, image in sorted(images.items()):
             ref = ImageRef.parse(image)
             try:
-                found = image_exists(ref, credentials=credentials, session=session, timeout=timeout)
-            except requests.exceptions.Timeout:
-                note(f"image {image}: not checked, registry {ref.host} did not answer within {timeout:g} s")
-                continue
-            except requests.exceptions.RequestException as e:
-                note(f"image {image}: not checked, cannot reach registry {ref.host}: {one_line(e)}")
+                with reporting(f"image {image} not checked", f"registry {ref.host}", timeout, "moving on"):
+                    found = image_exists(ref, credentials=credentials, session=session, timeout=timeout)
+            except SubmitError as e:  # the registry cannot be asked from here: say so, do not stop
+                note(str(e))
                 continue
             if found is None:
                 note(
