@@ -110,6 +110,7 @@ def test_a_second_run_into_a_busy_output_directory_is_refused(
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.filterwarnings("ignore:Experiment logs directory")
 def test_why_two_runs_may_not_share_a_directory(tmp_path: Path) -> None:
     """Two CSV loggers on one metrics.csv: the failure seen once under load (issue 11), reproduced."""
     from lightning.pytorch.loggers import CSVLogger
