@@ -63,3 +63,28 @@ def run_cli(
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess]:
     return run_cli
+
+
+@pytest.fixture
+def many_args() -> Callable[[int], str]:
+    return many_args_component
+
+
+def many_args_component(arguments: int) -> str:
+    """A Hydra component (``command: [trainer]``) with ``arguments`` overrides and argparse flags."""
+    lines = [
+        "name: many",
+        "inputs:",
+        "- {name: lr, type: Float}",
+        "implementation:",
+        "  container:",
+        "    image: trainer:1",
+        "    command: [trainer]",
+        "    args:",
+    ]
+    for index in range(arguments):
+        if index % 4 == 0:
+            lines += [f"    - --flag-{index}", "    - {inputValue: lr}"]
+        else:
+            lines.append(f"    - group{index % 7}.key_{index}={{{{$.inputs.parameters['lr']}}}}")
+    return "\n".join(lines) + "\n"

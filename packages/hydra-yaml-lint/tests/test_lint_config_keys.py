@@ -156,3 +156,51 @@ def test_version_base_literal_is_read(hydra_app: Path, version_base: str | None)
     target = discover_target("toyapp.cli")
     assert target is not None
     assert target.version_base == {"None": None, '"1.1"': "1.1", None: "1.1"}[version_base]
+
+
+KEYS = [
+    "data.batch_size",
+    "data.batchsize",
+    "trainer.max_epochs",
+    "trainer.max_epoch",
+    "model.optimizer.lr",
+    "model.optimiser.lr",
+    "paths.output_dir",
+    "nothing",
+    "kfp.output_file",
+]
+STRUCTURAL = [
+    "model=cnn",
+    "+extra.key=1",
+    "~trainer.max_epochs",
+    "hydra.job.chdir=notabool",
+    "experiment=nope",
+]
+
+
+def test_plain_overrides_checked_without_hydra_agree_with_hydra(hydra_app: Path, monkeypatch) -> None:
+    """The fast path (plain overrides looked up in the composed config) finds what composing every
+    override with Hydra finds, for mixes of known and unknown keys and structural overrides."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from hydra_yaml_lint import hydra_compose
+    from hydra_yaml_lint.hydra_app import ConfigTarget
+
+    target = ConfigTarget(hydra_app / "toyapp" / "conf", "train", "1.3", "test")
+    plain = st.tuples(st.sampled_from(KEYS), st.sampled_from(["1", "0.5", "abc", "[1,2]", "{a:1}"])).map(
+        lambda pair: f"{pair[0]}={pair[1]}"
+    )
+
+    @settings(max_examples=15, deadline=None)
+    @given(st.lists(st.one_of(plain, st.sampled_from(STRUCTURAL)), max_size=5))
+    def agree(overrides: list[str]) -> None:
+        keys = tuple(text.split("=", 1)[0].lstrip("+~") for text in overrides)
+        fast = hydra_compose.check_overrides.__wrapped__(target, tuple(overrides), keys)
+        with monkeypatch.context() as patched:
+            patched.setattr(hydra_compose, "_is_plain", lambda text, key: False)
+            slow = hydra_compose.check_overrides.__wrapped__(target, tuple(overrides), keys)
+        assert [(f.index, f.unknown_key) for f in fast] == [(f.index, f.unknown_key) for f in slow]
+        assert [f.message for f in fast if f.unknown_key] == [f.message for f in slow if f.unknown_key]
+
+    agree()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hydra_yaml_lint import Settings, fix_text, lint_text
 from hydra_yaml_lint.linter import lint_files
-from hydra_yaml_lint.overrides import SIMPLE_OVERRIDE, _parse_with_hydra
+from hydra_yaml_lint.overrides import _DICT_KEY, _ELEMENT, SIMPLE_OVERRIDE, _parse_with_hydra
 from hydra_yaml_lint.rules import ALL_RULES
 from hydra_yaml_lint.yamlsource import SourceText, YamlParseError, render_scalar
 
@@ -206,6 +206,24 @@ def test_deep_nesting_and_huge_files(tmp_path: Path) -> None:
     [result] = lint_files([huge], config=OFFLINE)
     assert [d.code for d in result.diagnostics] == ["HY900"]
     assert "larger than" in result.diagnostics[0].message
+
+
+_elements = st.from_regex(f"\\A{_ELEMENT}\\Z")
+_keys = st.from_regex(f"\\A{_DICT_KEY}\\Z")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.lists(_elements, max_size=4).map(lambda items: "k=[" + ",".join(items) + "]"),
+        st.lists(st.tuples(_keys, _elements), max_size=4).map(
+            lambda pairs: "k={" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
+        ),
+    )
+)
+def test_fast_path_lists_and_dicts_agree_with_hydras_parser(text: str) -> None:
+    assert SIMPLE_OVERRIDE.fullmatch(text)
+    assert _parse_with_hydra(text) == ("k", "change", False, None)
 
 
 @settings(max_examples=300, deadline=None)

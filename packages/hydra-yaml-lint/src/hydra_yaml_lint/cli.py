@@ -63,11 +63,12 @@ def _explain(code: str) -> str | None:
     return None
 
 
-def _gate_summary(components: int, not_hydra: int) -> str:
+def _gate_summary(components: int, not_known: int) -> str:
     return (
-        f"hydra-yaml-lint: {not_hydra} of {components} component(s) not known to be Hydra apps got the KFP "
-        'rules only; declare Hydra programs with hydra-programs = ["<command>"] (or hydra-components = '
-        '["<glob>"]) under [tool.hydra-yaml-lint] in pyproject.toml'
+        f"hydra-yaml-lint: {not_known} of {components} component(s) run a program not known to be a Hydra "
+        "app and got the KFP rules only; to check Hydra apps whose program is not installed here, declare "
+        'hydra-programs = ["<command>"] or hydra-components = ["<glob>"] under [tool.hydra-yaml-lint] '
+        "in pyproject.toml"
     )
 
 
@@ -128,9 +129,9 @@ def _run(options: argparse.Namespace) -> int:
     sys.stdout.flush()
     for error in errors:
         print(f"hydra-yaml-lint: {error}", file=sys.stderr)
-    not_hydra = sum(result.not_hydra for result in results)
-    if not_hydra:
-        print(_gate_summary(sum(result.components for result in results), not_hydra), file=sys.stderr)
+    not_known = sum(result.not_known for result in results)
+    if not_known:
+        print(_gate_summary(sum(result.components for result in results), not_known), file=sys.stderr)
     if options.format == "text" and (diagnostics or changed):
         fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))
         verb = "would fix" if options.diff else "fixed"

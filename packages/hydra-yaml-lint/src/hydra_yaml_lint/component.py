@@ -98,6 +98,11 @@ class Component:
     def is_hydra(self) -> bool:
         return self.hydra is not None and self.hydra.is_hydra
 
+    @property
+    def maybe_hydra(self) -> bool:
+        """Not known to be a Hydra app, though its program might be one (see gate.py)."""
+        return self.hydra is not None and not self.hydra.settled
+
     def port(self, name: str) -> Port | None:
         return self.inputs.get(name) or self.outputs.get(name)
 

@@ -33,8 +33,8 @@ class PathProblem:
 
 def _walk(directory: Path, problems: list[PathProblem]) -> list[Path]:
     def unreadable(error: OSError) -> None:
-        where = error.filename or str(directory)
-        problems.append(PathProblem(str(where), f"cannot read directory: {describe_os_error(error)}"))
+        where = os.path.normpath(error.filename or directory)
+        problems.append(PathProblem(where, f"cannot read directory: {describe_os_error(error)}"))
 
     found: list[Path] = []
     for root, directories, files in os.walk(directory, onerror=unreadable):
@@ -57,8 +57,14 @@ def discover(paths: Sequence[Path | str], finder: SettingsFinder) -> tuple[list[
             is_directory = path.is_dir()
             os.stat(path)
         except OSError as error:
-            message = "no such file or directory" if error.errno == errno.ENOENT else describe_os_error(error)
-            problems.append(PathProblem(str(path), message))
+            key = os.path.realpath(path)
+            if key not in seen:  # e.g. a symlink loop both named and found in a directory
+                seen.add(key)
+                reason = describe_os_error(error)
+                message = (
+                    "no such file or directory" if error.errno == errno.ENOENT else f"cannot read: {reason}"
+                )
+                problems.append(PathProblem(str(path), message))
             continue
         candidates = _walk(path, problems) if is_directory else [path]
         for candidate in candidates:

@@ -39,10 +39,13 @@ _NEVER = {
 
 @dataclass(frozen=True)
 class HydraVerdict:
-    """Whether a component is a Hydra app, and why (for messages and tests)."""
+    """Whether a component is a Hydra app, and why (for messages and tests). ``settled`` is False when
+    its program might be a Hydra app but is neither declared nor found: declaring it would change the
+    verdict."""
 
     is_hydra: bool
     reason: str
+    settled: bool = True
 
 
 def _declared_program(component: Component, settings: Settings) -> bool:
@@ -81,4 +84,4 @@ def hydra_verdict(component: Component, settings: Settings, path: Path) -> Hydra
             return HydraVerdict(False, f"{found} does not call hydra.main")
     if intends_hydra(component):
         return HydraVerdict(True, "its arguments are Hydra overrides")
-    return HydraVerdict(False, f"{program.describe()} is not known to be a Hydra app")
+    return HydraVerdict(False, f"{program.describe()} is not known to be a Hydra app", settled=False)

@@ -232,7 +232,11 @@ def _module_app_on(module: str, search: tuple[Path, ...], search_path: tuple[str
 def repository_dirs(component_file: Path) -> tuple[Path, ...]:
     """The component file's directory and its ancestors up to the repository root (the nearest one
     with ``.git`` or ``pyproject.toml``); only the directory itself when there is no root."""
-    directory = Path(os.path.realpath(component_file)).parent
+    return _repository_dirs(Path(os.path.realpath(component_file)).parent)
+
+
+@lru_cache(maxsize=256)
+def _repository_dirs(directory: Path) -> tuple[Path, ...]:
     chain = [directory]
     for candidate in (directory, *directory.parents):
         if candidate != directory:

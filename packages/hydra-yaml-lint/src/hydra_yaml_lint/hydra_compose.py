@@ -1,9 +1,14 @@
 """Compose a component's Hydra config with its overrides through Hydra's compose API.
 
 Hydra stops at the first bad override, so a failing composition is bisected over the override list to
-find each culprit; the rest are composed again without it. Results are cached per (config, overrides),
-and Hydra's global state is saved and restored around each use, so a caller that is itself a running
-Hydra app (``pipeline-sdk compile``) is not disturbed.
+find each culprit; the rest are composed again without it. Each composition parses every override with
+Hydra's ANTLR grammar, so a component with thousands of them would cost thousands of slow compositions:
+plain ``dotted.key=value`` overrides (see :data:`~hydra_yaml_lint.overrides.SIMPLE_OVERRIDE`) of a key
+that is not a config group are instead looked up in the config composed with the other overrides. A
+missing key in a struct node is an unknown key, an existing untyped leaf accepts any value; only the
+rest (typed leaves, whole subtrees, open nodes) go through Hydra. Results are cached per (config,
+overrides), and Hydra's global state is saved and restored around each use, so a caller that is itself
+a running Hydra app (``pipeline-sdk compile``) is not disturbed.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from hydra_yaml_lint.hydra_app import ConfigTarget
+from hydra_yaml_lint.overrides import SIMPLE_OVERRIDE
 
 _MAX_KEYS = 50_000
 _NOT_OVERRIDABLE = re.compile(r"Could not override '(?P<key>[^']+)'")
@@ -111,12 +117,12 @@ def _describe(error: Exception, override: str, candidates: list[str]) -> tuple[b
     text, cause = str(error).strip(), str(error.__cause__ or "").strip()
     overridden = _NOT_OVERRIDABLE.match(text)
     deleted = _NOT_DELETABLE.match(text)
-    if (overridden and _MISSING_IN_CAUSE.search(cause)) or deleted:
-        key = (overridden or deleted)["key"]  # type: ignore[index]
+    if deleted:
+        key = deleted["key"]
         hint = did_you_mean(key, candidates)
-        suggestion = f" (did you mean '{hint}'?)" if hint else ""
-        advice = "" if deleted else f"; to add a new key write '+{key}=...'"
-        return True, f"unknown config key '{key}'{suggestion}{advice}"
+        return True, f"unknown config key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+    if overridden and _MISSING_IN_CAUSE.search(cause):
+        return True, _unknown_key_message(overridden["key"], candidates)
     lines = [line.strip().rstrip(".") for line in (text.splitlines()[:1] + cause.splitlines()[:1])]
     return False, ": ".join(line for line in lines if line) or type(error).__name__
 
@@ -142,14 +148,12 @@ def check_overrides(
 ) -> tuple[ComposeFinding, ...]:
     """Findings for composing ``target`` with ``overrides`` (whose parsed keys are ``keys``).
 
-    A clean component costs one composition. After a failure the culprit is the override Hydra's
-    message names, or else it is found by bisecting the list; it is dropped and the rest composed again.
+    A clean component costs one composition (two when some plain overrides need Hydra's verdict).
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     failures = (HydraException, OmegaConfBaseException, ValueError, TypeError, KeyError, OSError)
-    findings: list[ComposeFinding] = []
     with _hydra_for(target) as compose:
 
         def attempt(indices: Sequence[int]) -> tuple[Any, Exception | None]:
@@ -159,35 +163,125 @@ def check_overrides(
             except failures as error:
                 return None, error
 
-        remaining = list(range(len(overrides)))
-        config, error = attempt(remaining)
-        if error is None:
-            return ()
-        base, base_error = attempt(())
-        if base_error is not None:
-            _, message = _describe(base_error, "", [])
+        plain = _plain_overrides(overrides, keys)
+        others = [index for index in range(len(overrides)) if index not in set(plain)]
+        config, error = attempt(others)
+        if error is not None and attempt(())[1] is not None:
+            _, message = _describe(attempt(())[1] or error, "", [])
             if not message.startswith("config "):
                 message = f"cannot compose config '{target.config_name}': {message}"
             return (ComposeFinding(-1, False, message),)
         culprits: list[tuple[int, Exception]] = []
-        while error is not None and remaining:
-            culprit = _named_culprit(error, keys, remaining)
-            culprit_error: Exception = error
-            if culprit is None:
-                low, high = 0, len(remaining)  # a prefix of `high` overrides fails, of `low` composes
-                while high - low > 1:
-                    middle = (low + high) // 2
-                    if attempt(remaining[:middle])[1] is None:
-                        low = middle
-                    else:
-                        high = middle
-                culprit = remaining[high - 1]
-                culprit_error = attempt(remaining[:high])[1] or error
-            culprits.append((culprit, culprit_error))
-            remaining.remove(culprit)
-            config, error = attempt(remaining)
-        candidates = _flat_keys(config if config is not None else base)
+        if error is not None:
+            config, culprits = _culprits(attempt, others, keys)
+        unknown = [index for index in plain if _plain_status(config, keys[index] or "") == "unknown"]
+        to_hydra = [index for index in plain if _plain_status(config, keys[index] or "") == "hydra"]
+        if to_hydra:
+            kept = sorted({*others} - {index for index, _ in culprits} | {*to_hydra})
+            config, more = _culprits(attempt, kept, keys)
+            culprits += more
+        candidates: list[str] | None = None
+        findings: list[ComposeFinding] = []
         for index, culprit_error in culprits:
-            unknown, message = _describe(culprit_error, overrides[index], candidates)
-            findings.append(ComposeFinding(index, unknown, message))
+            candidates = candidates if candidates is not None else _flat_keys(config)
+            is_unknown, message = _describe(culprit_error, overrides[index], candidates)
+            findings.append(ComposeFinding(index, is_unknown, message))
+        for index in unknown:
+            candidates = candidates if candidates is not None else _flat_keys(config)
+            findings.append(ComposeFinding(index, True, _unknown_key_message(keys[index] or "", candidates)))
     return tuple(sorted(findings, key=lambda finding: finding.index))
+
+
+def _culprits(
+    attempt: Callable[[Sequence[int]], tuple[Any, Exception | None]],
+    indices: list[int],
+    keys: Sequence[str | None],
+) -> tuple[Any, list[tuple[int, Exception]]]:
+    """The config composed without the failing overrides among ``indices``, and those overrides with
+    their errors: the one Hydra's message names, or else the one found by bisecting the list."""
+    remaining = list(indices)
+    config, error = attempt(remaining)
+    culprits: list[tuple[int, Exception]] = []
+    while error is not None and remaining:
+        culprit = _named_culprit(error, keys, remaining)
+        culprit_error: Exception = error
+        if culprit is None:
+            low, high = 0, len(remaining)  # a prefix of `high` overrides fails, of `low` composes
+            while high - low > 1:
+                middle = (low + high) // 2
+                if attempt(remaining[:middle])[1] is None:
+                    low = middle
+                else:
+                    high = middle
+            culprit = remaining[high - 1]
+            culprit_error = attempt(remaining[:high])[1] or error
+        culprits.append((culprit, culprit_error))
+        remaining.remove(culprit)
+        config, error = attempt(remaining)
+    return config, culprits
+
+
+def _is_group(key: str) -> bool:
+    from hydra.core.global_hydra import GlobalHydra
+
+    repository = getattr(GlobalHydra.instance().config_loader(), "repository", None)
+    return repository is None or repository.group_exists(key.replace(".", "/"))
+
+
+def _is_plain(text: str, key: str | None) -> bool:
+    """A ``dotted.key=value`` change of a config key (not a group, not Hydra's own settings)."""
+    match = SIMPLE_OVERRIDE.fullmatch(text)
+    return (
+        match is not None
+        and not match["prefix"]
+        and key is not None
+        and not key.startswith("hydra.")
+        and not _is_group(key)
+    )
+
+
+def _plain_overrides(overrides: Sequence[str], keys: Sequence[str | None]) -> list[int]:
+    """The plain overrides whose key no other override touches (Hydra applies overrides in order, so
+    ``a.b=1`` then ``~a.b=2`` must be composed together)."""
+    candidates = [index for index in range(len(overrides)) if _is_plain(overrides[index], keys[index])]
+    chosen = set(candidates)
+    touched: set[str] = set()  # the other overrides' keys and all their prefixes
+    for index, key in enumerate(keys):
+        if index not in chosen and key:
+            parts = key.split("@")[0].split(".")
+            touched.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    full = {key.split("@")[0] for index, key in enumerate(keys) if index not in chosen and key}
+
+    def free(key: str) -> bool:
+        parts = key.split(".")
+        return key not in touched and not any(".".join(parts[:end]) in full for end in range(1, len(parts)))
+
+    return [index for index in candidates if free(keys[index] or "")]
+
+
+def _plain_status(config: Any, key: str) -> str:
+    """``"ok"`` (an untyped leaf or a new key in an open node: any value goes), ``"unknown"`` (missing
+    from a struct node) or ``"hydra"`` (let Hydra decide: a typed leaf, a subtree, anything unusual)."""
+    from omegaconf import AnyNode, DictConfig, OmegaConf
+
+    node: Any = config
+    parts = key.split(".")
+    for position, part in enumerate(parts):
+        if not isinstance(node, DictConfig):
+            return "hydra"
+        try:
+            child = node._get_node(part, validate_access=False)
+        except Exception:  # a private OmegaConf API: when in doubt, ask Hydra
+            return "hydra"
+        if child is None:
+            return "unknown" if OmegaConf.is_struct(node) else "ok"
+        if position == len(parts) - 1:
+            return "ok" if type(child) is AnyNode else "hydra"
+        node = child
+    return "hydra"
+
+
+def _unknown_key_message(key: str, candidates: list[str]) -> str:
+    hint = did_you_mean(key, candidates)
+    suggestion = f" (did you mean '{hint}'?)" if hint else ""
+    return f"unknown config key '{key}'{suggestion}; to add a new key write '+{key}=...'"

@@ -11,7 +11,6 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,7 +44,7 @@ class FileResult:
     original: str | None = None
     fixed: str | None = None  # set when fixing; the diagnostics then refer to this text
     components: int = 0
-    not_hydra: int = 0  # components checked with the KFP rules only
+    not_known: int = 0  # components whose program might be a Hydra app, checked with the KFP rules only
     problem: PathProblem | None = None  # the file could not be read
 
     @property
@@ -66,9 +65,10 @@ def _builtin(display: str, line: int, column: int, rule: str, message: str) -> D
     return Diagnostic(display, line, column, info.code, info.name, info.severity, message)
 
 
-def _analyse(
+def analyse(
     text: str, display: str, settings: Settings, codes: frozenset[str], path: Path | None
 ) -> Analysis:
+    """Every diagnostic of ``text`` (uncapped, with fixes) and its components, each with its Hydra verdict."""
     try:
         source = SourceText.parse(text)
     except YamlParseError as error:
@@ -128,7 +128,7 @@ def lint_text(
     per rule (then one that counts the rest). ``settings`` default to none (programs are discovered);
     ``codes`` to every rule; ``path`` (default ``display``) locates settings-relative files."""
     chosen = frozenset(ALL_RULES) if codes is None else frozenset(codes)
-    return _capped(_analyse(text, display, settings or Settings(), chosen, path).diagnostics)
+    return _capped(analyse(text, display, settings or Settings(), chosen, path).diagnostics)
 
 
 def _choose_edits(diagnostics: Iterable[Diagnostic], unsafe: bool) -> list[Edit]:
@@ -162,7 +162,7 @@ def _fixed(
     text: str, display: str, settings: Settings, codes: frozenset[str], path: Path | None, unsafe: bool
 ) -> tuple[str, Analysis]:
     json_file = str(path or display).endswith(JSON_SUFFIX)
-    analysis = _analyse(text, display, settings, codes, path)
+    analysis = analyse(text, display, settings, codes, path)
     for _ in range(MAX_FIX_PASSES):
         edits = _choose_edits(analysis.diagnostics, unsafe)
         if not edits:
@@ -171,7 +171,7 @@ def _fixed(
         if not _still_parses(candidate, json_file):
             break
         text = candidate
-        analysis = _analyse(text, display, settings, codes, path)
+        analysis = analyse(text, display, settings, codes, path)
     return text, analysis
 
 
@@ -217,11 +217,11 @@ def _lint_one(job: tuple[Path, Settings, frozenset[str], bool, bool]) -> FileRes
     if fix:
         fixed, analysis = _fixed(text, display, settings, codes, path, unsafe_fixes)
     else:
-        fixed, analysis = None, _analyse(text, display, settings, codes, path)
+        fixed, analysis = None, analyse(text, display, settings, codes, path)
     hydra_rules = bool(codes & HYDRA_ONLY)
-    not_hydra = sum(1 for c in analysis.components if not c.is_hydra) if hydra_rules else 0
+    not_known = sum(1 for c in analysis.components if c.maybe_hydra) if hydra_rules else 0
     return FileResult(
-        path, display, _capped(analysis.diagnostics), text, fixed, len(analysis.components), not_hydra
+        path, display, _capped(analysis.diagnostics), text, fixed, len(analysis.components), not_known
     )
 
 
@@ -268,15 +268,15 @@ def lint_files(
     if workers <= 1 or len(work) < PARALLEL_MIN_FILES:
         return results + [_lint_one(job) for job in work]
     chunk = max(1, len(work) // (workers * 8))
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_pool_context(), initializer=_ignore_interrupts
-    )
+    pool = _pool_context().Pool(workers, initializer=_ignore_interrupts)
     try:
-        results.extend(pool.map(_lint_one, work, chunksize=chunk))
+        results.extend(pool.imap(_lint_one, work, chunksize=chunk))
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.terminate()  # on Ctrl-C (or any error) the workers stop now, not after their queue
         raise
-    pool.shutdown()
+    finally:
+        pool.close()
+        pool.join()
     return results
 
 

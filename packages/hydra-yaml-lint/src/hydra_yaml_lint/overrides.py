@@ -1,9 +1,10 @@
 """Parse override arguments with Hydra's override parser, after replacing placeholders by typed samples.
 
-Hydra's ANTLR parser costs ~0.4 ms per override, too slow for thousands of files per second, and importing
-Hydra costs ~0.2 s. Overrides of the plain form ``dotted.key=token`` (or a quoted string without escapes or
-interpolations) skip it: a property test checks, against Hydra's parser, that every text this fast path
-accepts parses to the same key and a single, non-sweep value. Everything else goes through Hydra.
+Hydra's ANTLR parser is slow (see benchmarks/results/lint_many_args.md) and importing Hydra costs a fifth
+of a second. Overrides of the plain form ``dotted.key=token``, a quoted string without escapes or
+interpolations, or a flat list ``[a,b]`` or dict ``{a:1,b:2}`` of such tokens skip it: a property test
+checks, against Hydra's parser, that every text this fast path accepts parses to the same key and a
+single, non-sweep value. Everything else goes through Hydra.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from hydra_yaml_lint.argshape import Shape, arg_shapes
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.placeholders import Placeholder
 
+_ELEMENT = r"[A-Za-z0-9_./@+-]+"
+_DICT_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
 SIMPLE_OVERRIDE = re.compile(
     r"(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)"
-    r"=(?P<value>[A-Za-z0-9_./:@+-]*|'[^'\\$]*'|\"[^\"\\$]*\")",
+    r"=(?P<value>[A-Za-z0-9_./:@+-]*|'[^'\\$]*'|\"[^\"\\$]*\""
+    rf"|\[(?:{_ELEMENT}(?:,{_ELEMENT})*)?\]"
+    rf"|\{{(?:{_DICT_KEY}:{_ELEMENT}(?:,{_DICT_KEY}:{_ELEMENT})*)?\}})",
     re.ASCII,
 )
 

@@ -175,7 +175,7 @@ def _scan(value: str) -> tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]
     placeholders: list[Placeholder] = []
     problems: list[BraceProblem] = []
     covered: list[tuple[int, int]] = []
-    position = 0
+    position = inside = 0  # `inside`: occurrences of `$.` within complete placeholders
     while True:
         start = value.find("{{", position)
         if start < 0:
@@ -190,10 +190,11 @@ def _scan(value: str) -> tuple[tuple[Placeholder, ...], tuple[BraceProblem, ...]
             continue
         placeholders.append(_parse(start, end + 2, value[start : end + 2]))
         covered.append((start, end + 2))
+        inside += value.count("$.", start, end + 2)
         position = end + 2
         if value.startswith("}", position) and value.count("}") > value.count("{"):
             problems.append(BraceProblem(position, "unbalanced braces: extra '}'", heuristic=True))
-    if value.count("$.") == sum(p.text.count("$.") for p in placeholders):
+    if value.count("$.") == inside:
         return tuple(placeholders), tuple(problems)  # every `$.` is inside a complete placeholder
     for match in _STRAY.finditer(value):
         if not any(lo <= match.start() < hi for lo, hi in covered):
