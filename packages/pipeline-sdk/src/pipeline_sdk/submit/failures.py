@@ -83,7 +83,8 @@ def describe(failure: ApiFailure, *, service: str, project: str, region: str | N
     if failure.code == 403:
         hint = (
             f"the credentials lack permission in {where}: grant roles/aiplatform.user, and "
-            "roles/iam.serviceAccountUser on gcp.service_account if one is set"
+            "roles/iam.serviceAccountUser on gcp.service_account if one is set (who needs which role: "
+            "docs/vertex.md#2-iam)"
         )
     elif failure.code == 404:
         hint = f"check gcp.project and gcp.region ({where}) and that the Vertex AI API is enabled there"
@@ -93,7 +94,8 @@ def describe(failure: ApiFailure, *, service: str, project: str, region: str | N
         hint = (
             f"{what} is exhausted in {where}: request more at "
             f"https://console.cloud.google.com/iam-admin/quotas?project={project}, or pick another region "
-            "(gcp.region=...) or accelerator (steps.STEP.resources.accelerator_type=...)"
+            "(gcp.region=...) or accelerator (steps.STEP.resources.accelerator_type=...); quotas a run "
+            "needs: docs/vertex.md#4-quota-and-cost"
         )
     elif failure.code == 400 and re.search(r"accelerator|machine type", said, re.IGNORECASE):
         hint = (

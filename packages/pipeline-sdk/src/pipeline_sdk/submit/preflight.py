@@ -100,7 +100,8 @@ def check_bucket(bucket: str, *, project: str, region: str, credentials: Any, ti
     except api_exceptions.Forbidden as e:
         raise PreflightError(
             f"cannot read pipeline_root bucket gs://{bucket} (403: {one_line(e.message)}); grant the "
-            "credentials storage.buckets.get on it, or pass --skip-bucket-check"
+            "credentials storage.buckets.get on it (roles/storage.legacyBucketReader, see docs/vertex.md#2-iam), "
+            "or pass --skip-bucket-check"
         ) from None
     except api_exceptions.GoogleAPICallError as e:
         raise PreflightError(f"checking pipeline_root bucket gs://{bucket} failed: {one_line(e)}") from None
@@ -228,7 +229,8 @@ def check_images(
             if found is None:
                 note(
                     f"image {image}: not checked, registry {ref.host} refused to say (the credentials may "
-                    "lack roles/artifactregistry.reader; the backend's own identity may still pull it)"
+                    "lack roles/artifactregistry.reader, see docs/vertex.md#2-iam; the backend's own identity may still "
+                    "pull it)"
                 )
             elif not found:
                 missing.append(f"{package} ({image})")
