@@ -13,11 +13,21 @@ from pipeline_sdk.images.components import find_components, source_version
 REPO = Path(__file__).resolve().parents[4]
 
 
-def _package(root: Path, name: str, about: str = '__version__ = "1.2.3"\n', dockerfile: bool = True) -> Path:
-    directory = root / name
-    module = directory / "src" / name.replace("-", "_")
+def _package(
+    root: Path,
+    folder: str,
+    about: str = '__version__ = "1.2.3"\n',
+    dockerfile: bool = True,
+    distribution: str | None = None,
+) -> Path:
+    directory = root / folder
+    module = directory / "src" / folder.replace("-", "_")
     module.mkdir(parents=True)
     (module / "__about__.py").write_text(about)
+    (directory / "pyproject.toml").write_text(
+        f'[project]\nname = "{distribution or folder}"\n\n'
+        f'[tool.hatch.version]\npath = "src/{folder.replace("-", "_")}/__about__.py"\n'
+    )
     if dockerfile:
         (directory / "Dockerfile").write_text("FROM scratch\n")
     return directory
@@ -25,10 +35,25 @@ def _package(root: Path, name: str, about: str = '__version__ = "1.2.3"\n', dock
 
 def test_the_repo_components_are_the_packages_with_a_dockerfile() -> None:
     components = find_components(REPO / "packages")
-    assert [c.name for c in components] == ["data-prepare", "trainer"]
+    assert [c.directory.name for c in components] == ["data-prepare", "trainer"]
     for component in components:
-        assert component.dockerfile == REPO / "packages" / component.name / "Dockerfile"
+        assert component.name == metadata.metadata(component.name)["Name"]  # the installed distribution
+        assert component.dockerfile == component.directory / "Dockerfile"
         assert component.version == source_version(component.directory)
+
+
+def test_only_takes_the_folder_or_the_distribution_name(tmp_path: Path) -> None:
+    _package(tmp_path, "comp-a", distribution="acme-comp-a")
+    by_folder = find_components(tmp_path, ["comp-a"])
+    assert [c.name for c in by_folder] == ["acme-comp-a"]
+    assert find_components(tmp_path, ["acme-comp-a", "comp-a"]) == by_folder
+
+
+def test_a_pyproject_without_name_or_version_path_is_a_clear_error(tmp_path: Path) -> None:
+    package = _package(tmp_path, "comp-a")
+    (package / "pyproject.toml").write_text('[project]\nname = "comp-a"\n')
+    with pytest.raises(ImageBuildError, match=r"needs \[project\] name and \[tool.hatch.version\] path"):
+        find_components(tmp_path)
 
 
 def test_the_version_is_the_literal_in_about(tmp_path: Path) -> None:
@@ -69,10 +94,8 @@ def test_no_component_at_all_is_an_error(tmp_path: Path) -> None:
 def test_a_source_version_that_differs_from_the_installed_one_is_refused(tmp_path: Path) -> None:
     # pipeline-sdk is installed in this environment; a source tree claiming another version must not build.
     installed = metadata.version("pipeline-sdk")
-    _package(tmp_path, "pipeline-sdk", f'__version__ = "{installed}.post9"\n')
+    _package(tmp_path, "sdk", f'__version__ = "{installed}.post9"\n', distribution="pipeline-sdk")
     with pytest.raises(ImageBuildError, match=f"says version {installed}.post9 but {installed} is installed"):
         find_components(tmp_path)
-    (tmp_path / "pipeline-sdk" / "src" / "pipeline_sdk" / "__about__.py").write_text(
-        f'__version__ = "{installed}"\n'
-    )
+    (tmp_path / "sdk" / "src" / "sdk" / "__about__.py").write_text(f'__version__ = "{installed}"\n')
     assert find_components(tmp_path)[0].version == installed

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from pipeline_sdk.errors import ImageBuildError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,26 @@ class ComponentPackage:
         return self.directory / "Dockerfile"
 
 
-def module_name(distribution: str) -> str:
-    """``data-prepare`` → ``data_prepare`` (the monorepo's naming rule, see docs/contracts.md)."""
-    return distribution.replace("-", "_")
+def read_project(package_dir: Path) -> tuple[str, Path]:
+    """The distribution name and the version file (``[tool.hatch.version] path``) of ``package_dir``."""
+    pyproject = package_dir / "pyproject.toml"
+    try:
+        with pyproject.open("rb") as handle:
+            document = tomllib.load(handle)
+        name = document["project"]["name"]
+        about = package_dir / document["tool"]["hatch"]["version"]["path"]
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ImageBuildError(f"cannot read {pyproject}: {e}") from None
+    except (KeyError, TypeError):
+        raise ImageBuildError(
+            f"{pyproject} needs [project] name and [tool.hatch.version] path (the file with __version__)"
+        ) from None
+    return str(name), about
 
 
 def source_version(package_dir: Path) -> str:
-    """The literal ``__version__`` in ``src/<module>/__about__.py`` (hatchling's dynamic version source)."""
-    about = package_dir / "src" / module_name(package_dir.name) / "__about__.py"
+    """The literal ``__version__`` in the package's version file (hatchling's dynamic version source)."""
+    _, about = read_project(package_dir)
     try:
         tree = ast.parse(about.read_text(), filename=str(about))
     except (OSError, SyntaxError) as e:
@@ -44,7 +62,7 @@ def source_version(package_dir: Path) -> str:
     raise ImageBuildError(f"{about} does not set __version__ to a string literal")
 
 
-def check_installed_version(name: str, version: str) -> None:
+def check_installed_version(name: str, version: str, directory: Path) -> None:
     """Refuse a source tree whose version differs from the installed distribution's.
 
     ``pipeline-sdk compile`` references the *installed* version, so building another one would leave the
@@ -57,22 +75,31 @@ def check_installed_version(name: str, version: str) -> None:
     if installed != version:
         raise ImageBuildError(
             f"{name}: the source tree says version {version} but {installed} is installed; "
-            f"reinstall it (pip install -e packages/{name}) so the pipeline and the image agree"
+            f"reinstall it (pip install --no-deps -e {directory}) so the pipeline and the image agree"
         )
 
 
 def find_components(packages_dir: Path, only: list[str] | None = None) -> list[ComponentPackage]:
-    """Every ``packages/*/`` with a Dockerfile (sorted by name), or just those named in ``only``."""
-    found = {d.name: d for d in sorted(packages_dir.glob("*/")) if (d / "Dockerfile").is_file()}
-    if not found:
+    """Every ``packages/*/`` with a Dockerfile (sorted by folder), or just those ``only`` names.
+
+    ``only`` takes folder names (``trainer``) or distribution names (``hydra-vertex-trainer``).
+    """
+    folders = [d for d in sorted(packages_dir.glob("*/")) if (d / "Dockerfile").is_file()]
+    if not folders:
         raise ImageBuildError(f"no component package (a directory with a Dockerfile) under {packages_dir}")
-    names = list(dict.fromkeys(only)) if only else list(found)
+    found: dict[str, tuple[str, Path]] = {}
+    for folder in folders:
+        name, _ = read_project(folder)
+        found[folder.name] = found[name] = (name, folder)
+    names = list(dict.fromkeys(only)) if only else [folder.name for folder in folders]
     unknown = [n for n in names if n not in found]
     if unknown:
-        raise ImageBuildError(f"unknown component {', '.join(unknown)}; choose from {', '.join(found)}")
-    components = []
-    for name in names:
-        version = source_version(found[name])
-        check_installed_version(name, version)
-        components.append(ComponentPackage(name, found[name], version))
+        choices = ", ".join(folder.name for folder in folders)
+        raise ImageBuildError(f"unknown component {', '.join(unknown)}; choose from {choices}")
+    components: list[ComponentPackage] = []
+    for key in dict.fromkeys(found[n] for n in names):
+        name, folder = key
+        version = source_version(folder)
+        check_installed_version(name, version, folder)
+        components.append(ComponentPackage(name, folder, version))
     return components
