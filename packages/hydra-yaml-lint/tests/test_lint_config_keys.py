@@ -198,7 +198,7 @@ def test_plain_overrides_checked_without_hydra_agree_with_hydra(hydra_app: Path,
         keys = tuple(text.split("=", 1)[0].lstrip("+~") for text in overrides)
         fast = hydra_compose.check_overrides.__wrapped__(target, tuple(overrides), keys)
         with monkeypatch.context() as patched:
-            patched.setattr(hydra_compose, "_is_plain", lambda text, key: False)
+            patched.setattr(hydra_compose, "_is_plain", lambda text, key, groups: False)
             slow = hydra_compose.check_overrides.__wrapped__(target, tuple(overrides), keys)
         assert [(f.index, f.unknown_key) for f in fast] == [(f.index, f.unknown_key) for f in slow]
         assert [f.message for f in fast if f.unknown_key] == [f.message for f in slow if f.unknown_key]

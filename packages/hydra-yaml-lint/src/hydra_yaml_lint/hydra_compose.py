@@ -26,6 +26,7 @@ from hydra_yaml_lint.hydra_app import ConfigTarget
 from hydra_yaml_lint.overrides import SIMPLE_OVERRIDE
 
 _MAX_KEYS = 50_000
+MAX_SUGGESTIONS = 50  # as many as the linter shows per rule and file
 _NOT_OVERRIDABLE = re.compile(r"Could not override '(?P<key>[^']+)'")
 _NAMED_KEY = re.compile(
     r"Could not override '(?P<key>[^']+)'|Could not delete from config\. (?:The value of )?'(?P<deleted>[^']+)'"
@@ -92,6 +93,8 @@ def _flat_keys(config: Any) -> list[str]:
 
 def did_you_mean(key: str, candidates: Sequence[str]) -> str | None:
     """The closest existing key: one with the same last segment if that is unique, else by similarity."""
+    if not candidates:
+        return None
     leaf = key.rsplit(".", 1)[-1]
     same_leaf = [candidate for candidate in candidates if candidate.rsplit(".", 1)[-1] == leaf]
     if len(same_leaf) == 1:
@@ -164,7 +167,8 @@ def check_overrides(
                 return None, error
 
         plain = _plain_overrides(overrides, keys)
-        others = [index for index in range(len(overrides)) if index not in set(plain)]
+        fast = set(plain)
+        others = [index for index in range(len(overrides)) if index not in fast]
         config, error = attempt(others)
         if error is not None and attempt(())[1] is not None:
             _, message = _describe(attempt(())[1] or error, "", [])
@@ -174,8 +178,9 @@ def check_overrides(
         culprits: list[tuple[int, Exception]] = []
         if error is not None:
             config, culprits = _culprits(attempt, others, keys)
-        unknown = [index for index in plain if _plain_status(config, keys[index] or "") == "unknown"]
-        to_hydra = [index for index in plain if _plain_status(config, keys[index] or "") == "hydra"]
+        status = {index: _plain_status(config, keys[index] or "") for index in plain}
+        unknown = [index for index in plain if status[index] == "unknown"]
+        to_hydra = [index for index in plain if status[index] == "hydra"]
         if to_hydra:
             kept = sorted({*others} - {index for index, _ in culprits} | {*to_hydra})
             config, more = _culprits(attempt, kept, keys)
@@ -186,9 +191,11 @@ def check_overrides(
             candidates = candidates if candidates is not None else _flat_keys(config)
             is_unknown, message = _describe(culprit_error, overrides[index], candidates)
             findings.append(ComposeFinding(index, is_unknown, message))
-        for index in unknown:
+        for position, index in enumerate(unknown):
             candidates = candidates if candidates is not None else _flat_keys(config)
-            findings.append(ComposeFinding(index, True, _unknown_key_message(keys[index] or "", candidates)))
+            # a suggestion costs a fuzzy match against every key; past the findings shown, none is made
+            hints = candidates if position < MAX_SUGGESTIONS else []
+            findings.append(ComposeFinding(index, True, _unknown_key_message(keys[index] or "", hints)))
     return tuple(sorted(findings, key=lambda finding: finding.index))
 
 
@@ -221,14 +228,31 @@ def _culprits(
     return config, culprits
 
 
-def _is_group(key: str) -> bool:
+def _is_group(key: str, subgroups: dict[str, frozenset[str] | None]) -> bool:
+    """Whether ``key`` names a config group. Groups nest like directories: the subgroups of each group
+    are listed once per composition (cached in ``subgroups``; None: cannot tell, so treat as a group)."""
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.object_type import ObjectType
 
-    repository = getattr(GlobalHydra.instance().config_loader(), "repository", None)
-    return repository is None or repository.group_exists(key.replace(".", "/"))
+    parent = ""
+    for part in key.split("."):
+        if parent not in subgroups:
+            repository = getattr(GlobalHydra.instance().config_loader(), "repository", None)
+            subgroups[parent] = (
+                frozenset(repository.get_group_options(parent, results_filter=ObjectType.GROUP))
+                if repository is not None
+                else None
+            )
+        children = subgroups[parent]
+        if children is None:
+            return True
+        if part not in children:
+            return False
+        parent = f"{parent}/{part}" if parent else part
+    return True
 
 
-def _is_plain(text: str, key: str | None) -> bool:
+def _is_plain(text: str, key: str | None, groups: dict[str, frozenset[str] | None]) -> bool:
     """A ``dotted.key=value`` change of a config key (not a group, not Hydra's own settings)."""
     match = SIMPLE_OVERRIDE.fullmatch(text)
     return (
@@ -236,14 +260,17 @@ def _is_plain(text: str, key: str | None) -> bool:
         and not match["prefix"]
         and key is not None
         and not key.startswith("hydra.")
-        and not _is_group(key)
+        and not _is_group(key, groups)
     )
 
 
 def _plain_overrides(overrides: Sequence[str], keys: Sequence[str | None]) -> list[int]:
     """The plain overrides whose key no other override touches (Hydra applies overrides in order, so
     ``a.b=1`` then ``~a.b=2`` must be composed together)."""
-    candidates = [index for index in range(len(overrides)) if _is_plain(overrides[index], keys[index])]
+    groups: dict[str, frozenset[str] | None] = {}
+    candidates = [
+        index for index in range(len(overrides)) if _is_plain(overrides[index], keys[index], groups)
+    ]
     chosen = set(candidates)
     touched: set[str] = set()  # the other overrides' keys and all their prefixes
     for index, key in enumerate(keys):
