@@ -238,8 +238,8 @@ def _markdown(result: dict) -> str:  # type: ignore[type-arg]
     real = result["real_files"]
     ratio, seconds = real["ratio"], real["seconds"]
 
-    def cell(spread: dict[str, float], unit: str = "x") -> str:
-        return f"**{spread['median']}{unit}** ({spread['min']}-{spread['max']})"
+    def cell(spread: dict[str, float]) -> str:
+        return f"**{spread['median']:.2f}x** ({spread['min']:.2f}-{spread['max']:.2f})"
 
     lines = [
         "# hydra-yaml-lint against libyaml compose",
@@ -252,14 +252,14 @@ def _markdown(result: dict) -> str:  # type: ignore[type-arg]
         "",
         "| measurement | lint / compose | lint | compose |",
         "|---|---|---|---|",
-        f"| CLI process, `--format text` | {cell(ratio['process_text'])} | {seconds['process_text']['median']} s "
-        f"| {seconds['process_compose']['median']} s |",
-        f"| CLI process, `--format json` | {cell(ratio['process_json'])} | {seconds['process_json']['median']} s "
-        f"| {seconds['process_compose']['median']} s |",
-        f"| in process, text (work only, caches cleared) | {cell(ratio['text'])} | {seconds['text']['median']} s "
-        f"| {seconds['compose']['median']} s |",
-        f"| in process, json (work only, caches cleared) | {cell(ratio['json'])} | {seconds['json']['median']} s "
-        f"| {seconds['compose']['median']} s |",
+        f"| CLI process, `--format text` | {cell(ratio['process_text'])} | "
+        f"{seconds['process_text']['median']:.3f} s | {seconds['process_compose']['median']:.3f} s |",
+        f"| CLI process, `--format json` | {cell(ratio['process_json'])} | "
+        f"{seconds['process_json']['median']:.3f} s | {seconds['process_compose']['median']:.3f} s |",
+        f"| in process, text (work only, caches cleared) | {cell(ratio['text'])} | "
+        f"{seconds['text']['median']:.3f} s | {seconds['compose']['median']:.3f} s |",
+        f"| in process, json (work only, caches cleared) | {cell(ratio['json'])} | "
+        f"{seconds['json']['median']:.3f} s | {seconds['compose']['median']:.3f} s |",
         "",
         f"Goal: within {GOAL_REAL_FILES}x. A process baseline is a fresh `python` composing the files.",
         "",
@@ -271,7 +271,7 @@ def _markdown(result: dict) -> str:  # type: ignore[type-arg]
     for row in result["many_args"]:
         lines.append(
             f"| {row['bytes'] / 1024 / 1024:.1f} MB | {row['arguments']:,} | {cell(row['ratio'])} | "
-            f"{row['lint_s']['median']} s | {row['compose_s']['median']} s | {row['peak_mb']['median']:.0f} MB |"
+            f"{row['lint_s']['median']:.2f} s | {row['compose_s']['median']:.3f} s | {row['peak_mb']['median']:.0f} MB |"
         )
     lines += [
         "",

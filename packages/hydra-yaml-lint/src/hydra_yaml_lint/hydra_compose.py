@@ -122,8 +122,8 @@ def _describe(error: Exception, override: str, candidates: list[str]) -> tuple[b
     deleted = _NOT_DELETABLE.match(text)
     if deleted:
         key = deleted["key"]
-        hint = did_you_mean(key, candidates)
-        return True, f"unknown config key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+        closest = did_you_mean(key, candidates)
+        return True, f"unknown config key '{key}'" + (f" (did you mean '{closest}'?)" if closest else "")
     if overridden and _MISSING_IN_CAUSE.search(cause):
         return True, _unknown_key_message(overridden["key"], candidates)
     lines = [line.strip().rstrip(".") for line in (text.splitlines()[:1] + cause.splitlines()[:1])]
@@ -134,6 +134,7 @@ def _named_culprit(error: Exception, keys: Sequence[str | None], remaining: list
     """The override Hydra's message names, when exactly one remaining override has that key."""
     from hydra.errors import MissingConfigException
 
+    named: str | None
     if isinstance(error, MissingConfigException) and error.missing_cfg_file:
         named = error.missing_cfg_file.rpartition("/")[0]
     else:
