@@ -12,5 +12,5 @@ setup(
     version="0.1.0",
     packages=[],
     py_modules=[],
-    install_requires=[f"hydra-yaml-lint @ {LINTER.as_uri()}"],
+    install_requires=[f"hydra-vertex-yaml-lint @ {LINTER.as_uri()}"],
 )

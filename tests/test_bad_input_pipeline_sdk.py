@@ -44,7 +44,7 @@ CASES = [
     Case("nul-in-a-value-run", ("run",), 1, "params.experiment: 'a\\x00b' contains a NUL character",
          ("  experiment: fashion_mnist_cnn\n", '  experiment: "a\\0b"\n')),
     Case("local-images-dry-run", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs"), 1,
-         "Vertex AI cannot pull data-prepare (localhost/hydra-components/data-prepare:"),
+         "Vertex AI cannot pull hydra-vertex-data-prepare (localhost/hydra-components/hydra-vertex-data-prepare:"),
     Case("local-images-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--dry-run"), 1,
          "Kubeflow Pipelines cannot pull data-prepare (localhost/"),
 ]  # fmt: skip

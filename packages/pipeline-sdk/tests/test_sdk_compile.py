@@ -49,10 +49,13 @@ def test_compiled_default_pipeline_loads_back_with_kfp(sdk: Callable, tmp_path: 
     assert train["resources"]["resourceMemoryLimit"] == "32G"
     assert "resources" not in executor(spec, "data-prepare")
 
-    for task, package in (("data-prepare", "data-prepare"), ("train", "trainer")):
+    for task, package, script in (
+        ("data-prepare", "hydra-vertex-data-prepare", "data-prepare"),
+        ("train", "hydra-vertex-trainer", "trainer"),
+    ):
         container = executor(spec, task)
         assert container["image"] == f"localhost/hydra-components/{package}:{version(package)}"
-        assert container["command"] == [package]
+        assert container["command"] == [script]
         quotes = {m.group(3) for arg in container["args"] for m in PLACEHOLDER.finditer(arg)}
         assert quotes == {"'"}, container["args"]
         assert all(isinstance(arg, str) for arg in container["args"])  # plain strings, no {Concat: ...}
@@ -125,17 +128,21 @@ def test_image_lock_pins_by_digest_only_for_the_installed_version(repo: Path, tm
     registry = "us-docker.pkg.dev/p/r"
     ImageLock(
         {
-            "trainer": LockedImage(f"{registry}/trainer", version("trainer"), digest, pushed=True),
-            "data-prepare": LockedImage(f"{registry}/data-prepare", "0.0.0-old", "sha256:" + "cd" * 32),
+            "hydra-vertex-trainer": LockedImage(
+                f"{registry}/hydra-vertex-trainer", version("hydra-vertex-trainer"), digest, pushed=True
+            ),
+            "hydra-vertex-data-prepare": LockedImage(
+                f"{registry}/hydra-vertex-data-prepare", "0.0.0-old", "sha256:" + "cd" * 32
+            ),
         }
     ).save(lock_file)
     cfg = load_config([f"images.lock_file={lock_file}", f"images.registry={registry}"], repo / "configs")
     compiled = compile_pipeline(cfg, tmp_path / "p.yaml")
     assert compiled.images == {
-        "data-prepare": f"{registry}/data-prepare:{version('data-prepare')}",
-        "trainer": f"{registry}/trainer@{digest}",
+        "hydra-vertex-data-prepare": f"{registry}/hydra-vertex-data-prepare:{version('hydra-vertex-data-prepare')}",
+        "hydra-vertex-trainer": f"{registry}/hydra-vertex-trainer@{digest}",
     }
-    assert executor(compiled.spec, "train")["image"] == f"{registry}/trainer@{digest}"
+    assert executor(compiled.spec, "train")["image"] == f"{registry}/hydra-vertex-trainer@{digest}"
 
 
 def test_unknown_accelerator_is_a_clear_error_listing_valid_names(

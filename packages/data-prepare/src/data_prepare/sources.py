@@ -95,7 +95,7 @@ class GcsSource:
             from google.cloud import storage
         except ImportError:
             raise PrepareError(
-                "reading gs:// needs google-cloud-storage (pip install 'data-prepare[gcs]'), "
+                "reading gs:// needs google-cloud-storage (pip install google-cloud-storage), "
                 "or use the bucket's /gcs/ path on Vertex AI"
             ) from None
         bucket, _, prefix = self.uri.removeprefix("gs://").partition("/")

@@ -60,6 +60,21 @@ def component_paths(cfg: DictConfig) -> dict[str, Path]:
     return paths
 
 
+def _install_hint(cfg: DictConfig, distribution: str) -> str:
+    """``pip install -e packages/X`` for the monorepo folder that builds ``distribution``, else by name."""
+    from pipeline_sdk.errors import ImageBuildError
+    from pipeline_sdk.images.components import read_project
+
+    for folder in sorted(resolve_path(cfg, "packages").glob("*/")):
+        try:
+            name, _ = read_project(folder)
+        except ImageBuildError:
+            continue
+        if name == distribution:
+            return f"pip install -e {folder}"
+    return f"pip install {distribution}"
+
+
 def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, LoadedComponent]:
     """Load each step's component with kfp and set its image from the installed package version."""
     from kfp import components as kfp_components
@@ -90,7 +105,7 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
             except PackageNotFoundError:
                 raise CompileError(
                     f"steps.{key}.component: image {package!r} names a package that is not installed "
-                    f"(pip install {package})"
+                    f"({_install_hint(cfg, package)})"
                 ) from None
             image = image_reference(lock, cfg.images.registry, package, package_version)
         container.image = image

@@ -12,6 +12,8 @@ from pipeline_sdk.images.components import source_version
 
 REPO = Path(__file__).resolve().parents[4]
 VERSIONS = {name: source_version(REPO / "packages" / name) for name in ("data-prepare", "trainer")}
+#: package folder → distribution name, which names the image
+IMAGES = {"data-prepare": "hydra-vertex-data-prepare", "trainer": "hydra-vertex-trainer"}
 
 
 def test_dry_run_prints_every_build_with_its_tag(sdk: Callable[..., Any], tmp_path: Path) -> None:
@@ -22,11 +24,11 @@ def test_dry_run_prints_every_build_with_its_tag(sdk: Callable[..., Any], tmp_pa
     lines = result.stdout.splitlines()
     for line, name in zip(lines, ("data-prepare", "trainer"), strict=False):
         assert line.startswith("buildah --storage-driver vfs build --isolation chroot")
-        assert f"--tag r.example/team/{name}:{VERSIONS[name]}" in line
+        assert f"--tag r.example/team/{IMAGES[name]}:{VERSIONS[name]}" in line
         assert f"--file {REPO}/packages/{name}/Dockerfile" in line
         assert "--build-arg BASE_IMAGE=oci-archive:/b.tar" in line
         assert line.endswith(f" {REPO}/packages/{name}")
-    assert lines[-1] == f"# then record data-prepare, trainer in {lock}"
+    assert lines[-1] == f"# then record {IMAGES['data-prepare']}, {IMAGES['trainer']} in {lock}"
     assert not lock.exists()  # a dry run writes nothing
 
 
@@ -34,13 +36,13 @@ def test_dry_run_push_shows_the_registry_check_and_the_push(sdk: Callable[..., A
     result = sdk("build-images", "--dry-run", "--push", "--only", "trainer", "--builder", "docker",
                  "--registry", "us-central1-docker.pkg.dev/p/r", "--wheelhouse", str(REPO))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    tag = f"us-central1-docker.pkg.dev/p/r/trainer:{VERSIONS['trainer']}"
+    tag = f"us-central1-docker.pkg.dev/p/r/{IMAGES['trainer']}:{VERSIONS['trainer']}"
     build, check, push, record = result.stdout.splitlines()
     assert build.startswith("docker buildx build ") and f"--tag {tag}" in build
     assert f"--build-context wheelhouse={REPO}" in build
     assert check == f"docker buildx imagetools inspect --raw {tag}"
     assert push == f"docker push {tag}"
-    assert "trainer" in record and "data-prepare" not in record
+    assert IMAGES["trainer"] in record and IMAGES["data-prepare"] not in record
 
 
 def test_dry_run_force_push_skips_the_check(sdk: Callable[..., Any]) -> None:
@@ -57,9 +59,9 @@ def test_the_default_registry_comes_from_the_pipeline_config(sdk: Callable[..., 
     registry = load_config(config_dir=REPO / "configs").images.registry
     result = sdk("build-images", "--dry-run", "--builder", "buildah", "--only", "trainer")
     assert result.returncode == 0, result.stderr
-    assert f"--tag {registry}/trainer:{VERSIONS['trainer']}" in result.stdout
+    assert f"--tag {registry}/{IMAGES['trainer']}:{VERSIONS['trainer']}" in result.stdout
     overridden = sdk("build-images", "--dry-run", "--builder", "buildah", "images.registry=gcr.io/x")
-    assert f"--tag gcr.io/x/data-prepare:{VERSIONS['data-prepare']}" in overridden.stdout
+    assert f"--tag gcr.io/x/{IMAGES['data-prepare']}:{VERSIONS['data-prepare']}" in overridden.stdout
 
 
 def test_without_any_builder_a_real_run_says_what_to_install(

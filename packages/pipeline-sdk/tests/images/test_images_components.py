@@ -93,8 +93,10 @@ def test_no_component_at_all_is_an_error(tmp_path: Path) -> None:
 
 def test_a_source_version_that_differs_from_the_installed_one_is_refused(tmp_path: Path) -> None:
     # pipeline-sdk is installed in this environment; a source tree claiming another version must not build.
-    installed = metadata.version("pipeline-sdk")
-    _package(tmp_path, "sdk", f'__version__ = "{installed}.post9"\n', distribution="pipeline-sdk")
+    installed = metadata.version("hydra-vertex-pipeline-sdk")
+    _package(
+        tmp_path, "sdk", f'__version__ = "{installed}.post9"\n', distribution="hydra-vertex-pipeline-sdk"
+    )
     with pytest.raises(ImageBuildError, match=f"says version {installed}.post9 but {installed} is installed"):
         find_components(tmp_path)
     (tmp_path / "sdk" / "src" / "sdk" / "__about__.py").write_text(f'__version__ = "{installed}"\n')

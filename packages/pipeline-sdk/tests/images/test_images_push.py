@@ -33,6 +33,9 @@ def tiny_repo(tmp_path: Path) -> Path:
     package = root / "packages" / "tiny-comp"
     (package / "src" / "tiny_comp").mkdir(parents=True)
     (package / "src" / "tiny_comp" / "__about__.py").write_text('__version__ = "1.0.0"\n')
+    (package / "pyproject.toml").write_text(
+        '[project]\nname = "tiny-comp"\n\n[tool.hatch.version]\npath = "src/tiny_comp/__about__.py"\n'
+    )
     (package / "Dockerfile").write_text(
         'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG CONTENT\nRUN echo "$CONTENT" > /content.txt\nCMD ["python3"]\n'
     )

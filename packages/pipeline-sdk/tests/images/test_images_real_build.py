@@ -37,8 +37,8 @@ def test_data_prepare_image_builds_and_publishes_a_dataset(
     assert result.returncode == 0, result.stderr[-6000:]
 
     version = source_version(REPO / "packages" / "data-prepare")
-    tag = f"{REGISTRY}/data-prepare:{version}"
-    entry = load_lock(lock_file).images["data-prepare"]
+    tag = f"{REGISTRY}/hydra-vertex-data-prepare:{version}"  # the distribution names the image
+    entry = load_lock(lock_file).images["hydra-vertex-data-prepare"]
     assert (entry.tagged, entry.digest, entry.pushed) == (tag, None, False)
     inspected = json.loads(buildah_storage.buildah("inspect", "--type", "image", tag))
     assert entry.image_id == f"sha256:{inspected['FromImageID']}"

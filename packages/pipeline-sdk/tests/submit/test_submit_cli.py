@@ -55,7 +55,7 @@ def test_submit_and_wait_for_success(fake_google, adc, bucket, capsys):
     assert body["runtimeConfig"]["parameterValues"]["epochs"] == 3
     assert body["runtimeConfig"]["gcsOutputDirectory"] == f"gs://{BUCKET}/runs"
     assert body["labels"]["team"] == "ml"
-    assert body["labels"]["pipeline-sdk"] == "0-1-0"
+    assert body["labels"]["hydra-vertex-pipeline-sdk"] == "0-1-0"
     assert out.splitlines() == [
         "submitted projects/demo-project/locations/us-central1/pipelineJobs/cli-1",
         "console   https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/runs/cli-1"
@@ -196,7 +196,9 @@ def test_cli_usage_error(error_runs):
 
 def test_cli_local_images_are_refused_even_in_a_dry_run(error_runs):
     result, _ = error_runs["local-images"]
-    line = assert_one_error_line(result, 1, "Vertex AI cannot pull data-prepare (localhost/hydra-components/")
+    line = assert_one_error_line(
+        result, 1, "Vertex AI cannot pull hydra-vertex-data-prepare (localhost/hydra-components/"
+    )
     assert "--no-check-images" in line and result.stdout == ""
 
 
@@ -205,7 +207,7 @@ def test_dry_run_with_no_check_images_prints_the_request(fake_google, capsys):
     assert main(args) == 1
     assert "localhost/ names this machine's local image storage" in capsys.readouterr().err
     assert main([*args, "--no-check-images"]) == 0
-    assert "localhost/hydra-components/trainer:" in capsys.readouterr().out
+    assert "localhost/hydra-components/hydra-vertex-trainer:" in capsys.readouterr().out
     assert fake_google.requests == []
 
 

@@ -91,15 +91,15 @@ def test_sends_the_compiled_spec_with_runtime_config_labels_identity_and_caching
     body = create.body
     train = body["pipelineSpec"]["deploymentSpec"]["executors"]["exec-train"]["container"]
     assert train["resources"]["accelerator"]["resourceType"] == "NVIDIA_L4"
-    assert train["image"] == compiled.images["trainer"]
+    assert train["image"] == compiled.images["hydra-vertex-trainer"]
     runtime = body["runtimeConfig"]
     assert runtime["gcsOutputDirectory"] == f"gs://{BUCKET}/runs"
     assert runtime["parameterValues"] == {"dataset": "fashion_mnist", "epochs": 2, "learning_rate": 0.01}
     assert body["labels"] == {
         "team": "vision",
-        "pipeline-sdk": "0-1-0",
-        "data-prepare": "0-1-0",
-        "trainer": "0-1-0",
+        "hydra-vertex-pipeline-sdk": "0-1-0",
+        "hydra-vertex-data-prepare": "0-1-0",
+        "hydra-vertex-trainer": "0-1-0",
     }
     assert body["serviceAccount"] == "runner@demo-project.iam.gserviceaccount.com"
     assert body["network"] == "projects/123/global/networks/vpc"
@@ -421,7 +421,9 @@ def test_check_images_notes_a_registry_it_cannot_ask_and_submits(
     compiled = compile_test_pipeline(tmp_path / "p.yaml", "127.0.0.1:1/ml")  # nothing listens on port 1
     out = Output()
     submit_to_vertex(config(fake_google), compiled, out.options(check_images=True))
-    assert [n for n in out.err if "not checked: cannot reach registry 127.0.0.1:1" in n and "(moving on)" in n]
+    assert [
+        n for n in out.err if "not checked: cannot reach registry 127.0.0.1:1" in n and "(moving on)" in n
+    ]
     assert fake_google.sent("POST", CREATE_PATH)
 
 

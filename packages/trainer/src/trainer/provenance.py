@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-PACKAGES = ("trainer", "torch", "lightning", "torchmetrics", "hydra-core", "numpy")
+PACKAGES = ("hydra-vertex-trainer", "torch", "lightning", "torchmetrics", "hydra-core", "numpy")
 
 
 def package_versions() -> dict[str, str]:

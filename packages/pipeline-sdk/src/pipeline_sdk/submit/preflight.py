@@ -136,7 +136,7 @@ def package_versions(images: Mapping[str, str]) -> dict[str, str]:
 
     from pipeline_sdk.__about__ import __version__
 
-    versions = {"pipeline-sdk": __version__}
+    versions = {"hydra-vertex-pipeline-sdk": __version__}
     for package, image in sorted(images.items()):
         try:
             versions[package] = version(package)
