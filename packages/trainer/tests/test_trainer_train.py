@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainer import TrainerError, compose_config, load_model, train
+from trainer import TrainerError, __version__, compose_config, load_model, train
 from trainer.kfp_outputs import _confusion_metadata_without_kfp, confusion_metadata
+from trainer.provenance import PACKAGES
+
+TRAINER_DISTRIBUTION = PACKAGES[0]  # the distribution that installed this package
 
 METRIC_KEYS = {
     "test_accuracy",
@@ -40,7 +43,7 @@ def test_train_writes_a_complete_artifact(fast_overrides: list[str], tmp_path: P
     assert sum(matrix[i][i] for i in range(3)) / 150 == pytest.approx(on_disk["test_accuracy"], abs=1e-6)
     assert on_disk["class_names"] == ["circle", "square", "cross"]
     assert set(on_disk["provenance"]["dataset"]["sha256"]) >= {"train-images-idx3-ubyte.gz"}
-    assert on_disk["provenance"]["packages"]["trainer"] == "0.1.0"
+    assert on_disk["provenance"]["packages"][TRAINER_DISTRIBUTION] == __version__
     assert "torch" in on_disk["provenance"]["packages"]
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
