@@ -66,7 +66,7 @@ def test_compiled_default_pipeline_loads_back_with_kfp(sdk: Callable, tmp_path: 
     assert defaults == {
         "dataset": "fashion_mnist",
         "epochs": 3.0,
-        "learning_rate": 0.004,
+        "learning_rate": 0.032,
         "batch_size": 256.0,
         "seed": 42.0,
         "experiment": "fashion_mnist_cnn",

@@ -17,7 +17,7 @@ def test_defaults_match_the_agreed_shape(repo: Path) -> None:
     assert dict(cfg.params) == {
         "dataset": "fashion_mnist",
         "epochs": 3,
-        "learning_rate": 0.004,
+        "learning_rate": 0.032,
         "batch_size": 256,
         "seed": 42,
         "experiment": "fashion_mnist_cnn",
