@@ -46,7 +46,7 @@ CASES = [
     Case("local-images-dry-run", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs"), 1,
          "Vertex AI cannot pull hydra-vertex-data-prepare (localhost/hydra-components/hydra-vertex-data-prepare:"),
     Case("local-images-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--dry-run"), 1,
-         "Kubeflow Pipelines cannot pull data-prepare (localhost/"),
+         "Kubeflow Pipelines cannot pull hydra-vertex-data-prepare (localhost/"),
 ]  # fmt: skip
 
 

@@ -354,9 +354,14 @@ def compile_with_kfp(output: Path, registry: str, accelerator: str = "NVIDIA_L4"
     import yaml
     from kfp import compiler, components, dsl
 
-    images = {"data-prepare": f"{registry}/data-prepare:0.1.0", "trainer": f"{registry}/trainer:0.1.0"}
-    prepare = components.load_component_from_text(_PREPARE.replace("IMAGE", images["data-prepare"]))
-    train = components.load_component_from_text(_TRAIN.replace("IMAGE", images["trainer"]))
+    images = {
+        "hydra-vertex-data-prepare": f"{registry}/hydra-vertex-data-prepare:0.1.0",
+        "hydra-vertex-trainer": f"{registry}/hydra-vertex-trainer:0.1.0",
+    }
+    prepare = components.load_component_from_text(
+        _PREPARE.replace("IMAGE", images["hydra-vertex-data-prepare"])
+    )
+    train = components.load_component_from_text(_TRAIN.replace("IMAGE", images["hydra-vertex-trainer"]))
 
     @dsl.pipeline(name="hydra-fashion-mnist-training")
     def pipeline(dataset: str = "fashion_mnist", epochs: int = 5, learning_rate: float = 0.002):

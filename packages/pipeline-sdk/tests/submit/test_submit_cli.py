@@ -15,7 +15,10 @@ BUCKET = "demo-pipelines"
 
 def vertex_args(fake, *extra):
     """Submit arguments against ``fake``, whose registry holds the installed packages' images."""
-    fake.manifests |= {f"ml/{package}:{version(package)}" for package in ("data-prepare", "trainer")}
+    fake.manifests |= {
+        f"ml/{package}:{version(package)}"
+        for package in ("hydra-vertex-data-prepare", "hydra-vertex-trainer")
+    }
     return [
         f"images.registry=127.0.0.1:{fake.httpd.server_port}/ml",
         f"gcp.project={PROJECT}",
@@ -215,7 +218,7 @@ def test_default_check_looks_images_up_before_sending(fake_google, adc, bucket, 
     args = vertex_args(fake_google, "--job-id", "img-1")
     fake_google.manifests.clear()
     assert main(args) == 1
-    assert "not in the registry: data-prepare (127.0.0.1:" in capsys.readouterr().err
+    assert "not in the registry: hydra-vertex-data-prepare (127.0.0.1:" in capsys.readouterr().err
     assert not fake_google.sent("POST", r"/v1/.*/pipelineJobs")
     assert main([*args, "--no-check-images"]) == 0
     assert fake_google.sent("POST", r"/v1/.*/pipelineJobs")

@@ -391,26 +391,26 @@ def test_preflight_errors_contact_nothing(
 def test_check_images_asks_the_registry_with_the_credentials(
     fake_google, adc, compiled_with_local_registry, bucket
 ):
-    fake_google.manifests = {"ml/data-prepare:0.1.0", "ml/trainer:0.1.0"}
+    fake_google.manifests = {"ml/hydra-vertex-data-prepare:0.1.0", "ml/hydra-vertex-trainer:0.1.0"}
     out = Output()
     submit_to_vertex(config(fake_google), compiled_with_local_registry, out.options(check_images=True))
     heads = fake_google.sent("HEAD", r"/v2/.*")
     assert sorted(r.path for r in heads) == [
-        "/v2/ml/data-prepare/manifests/0.1.0",
-        "/v2/ml/trainer/manifests/0.1.0",
+        "/v2/ml/hydra-vertex-data-prepare/manifests/0.1.0",
+        "/v2/ml/hydra-vertex-trainer/manifests/0.1.0",
     ]
     assert all("manifest" in r.headers["accept"] for r in heads)
     assert fake_google.sent("POST", CREATE_PATH)
 
 
 def test_check_images_names_every_missing_image(fake_google, adc, compiled_with_local_registry, bucket):
-    fake_google.manifests = {"ml/data-prepare:0.1.0"}
+    fake_google.manifests = {"ml/hydra-vertex-data-prepare:0.1.0"}
     with pytest.raises(PreflightError) as e:
         submit_to_vertex(
             config(fake_google), compiled_with_local_registry, Output().options(check_images=True)
         )
     assert str(e.value).startswith(
-        f"not in the registry: trainer ({compiled_with_local_registry.images['trainer']});"
+        f"not in the registry: hydra-vertex-trainer ({compiled_with_local_registry.images['hydra-vertex-trainer']});"
     )
     assert not fake_google.sent("POST", CREATE_PATH)
 
