@@ -72,10 +72,11 @@ def check_smoke_report(out: Path) -> dict:
         assert run["within_budget"] == (run["train_time_s"] <= float(budget))
         assert run["goal_met"] == (run["test_accuracy"] >= run["goal_accuracy"])
     mlp = figures["mlp_batch128"]
-    assert mlp["speedup"] == round(mlp["baseline_median_s"] / mlp["ours_median_s"], 2)
+    # the report rounds the medians it shows, not the ratio it computed from the unrounded ones
+    assert mlp["speedup"] == pytest.approx(mlp["baseline_median_s"] / mlp["ours_median_s"], rel=0.05)
     assert mlp["goal_speedup"] == 50
     eager = figures["mlp_batch128_bounds"]["eager_loop"]
-    assert eager["speedup"] == round(mlp["baseline_median_s"] / eager["median_s"], 1)
+    assert eager["speedup"] == pytest.approx(mlp["baseline_median_s"] / eager["median_s"], rel=0.05, abs=0.1)
     bounds = report["steps"]["bounds"]["figures"]
     assert bounds["steps_per_epoch"] == 3 and len(bounds["eager_loop"]["epoch_times_s"]) == 4
     assert bounds["cuda_graph"] == {"skipped": "needs a CUDA GPU"}
