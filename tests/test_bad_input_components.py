@@ -1,0 +1,93 @@
+"""Bad input through the real component and linter console scripts (`trainer`, `data-prepare`,
+`hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command would have
+written. Each row is one case a hostile or careless user tried (issue 11); pipeline-sdk's rows live in
+test_bad_input_pipeline_sdk.py."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BIN = Path(sys.executable).parent
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def script(name: str) -> str:
+    return shutil.which(name, path=str(BIN)) or name
+
+
+def stray_label_dataset(directory: Path) -> Path:
+    """Four tiny IDX files without a manifest whose labels are 0-9 plus one stray 200."""
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 120), ("t10k", 40)):
+        labels = np.arange(count, dtype=np.uint8) % 10
+        if split == "train":
+            labels[7] = 200
+        images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+        header = np.array([0x803, count, 28, 28], dtype=">i4").tobytes()
+        (directory / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.tobytes()))
+        header = np.array([0x801, count], dtype=">i4").tobytes()
+        (directory / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + labels.tobytes()))
+    return directory
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    #: the command line; ``{tmp}`` is the test's temporary directory
+    argv: tuple[str, ...]
+    code: int
+    #: what the one message line must contain
+    message: str
+    #: the line that carries the message starts with this
+    prefix: str
+    needs_fashion: bool = False
+    setup: Callable[[Path], object] | None = None
+
+
+TRAIN = ("trainer", f"data.data_dir={FASHION}", "paths.output_dir={tmp}/model")
+CASES = [
+    Case("trainer-epochs-not-a-number", (*TRAIN, "trainer.max_epochs=abc"), 1,
+         "trainer.max_epochs=abc is not valid", "trainer: error: ", needs_fashion=True),
+    Case("trainer-lr-nan", (*TRAIN, "model.optimizer.lr=nan"), 1,
+         "model.optimizer.lr=nan is not valid", "trainer: error: ", needs_fashion=True),
+    Case("trainer-lr-negative", (*TRAIN, "model.optimizer.lr=-1"), 1,
+         "model.optimizer.lr=-1 is not valid", "trainer: error: ", needs_fashion=True),
+    Case("trainer-stray-label", ("trainer", "data.data_dir={tmp}/stray", "paths.output_dir={tmp}/model"), 1,
+         "labels run up to 200", "trainer: error: ", setup=lambda tmp: stray_label_dataset(tmp / "stray")),
+    Case("data-prepare-missing-source", ("data-prepare", "source={tmp}/nowhere", "paths.output_dir={tmp}/model"),
+         1, "no such directory", "data-prepare: error: "),
+    Case("lint-device", ("hydra-yaml-lint", "/dev/zero"), 2, "not a regular file (a character device)",
+         "hydra-yaml-lint: "),
+    Case("lint-fifo", ("hydra-yaml-lint", "{tmp}/x.yaml"), 2, "not a regular file (a FIFO)", "hydra-yaml-lint: ",
+         setup=lambda tmp: os.mkfifo(tmp / "x.yaml")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_one_message_and_leaves_nothing(tmp_path: Path, case: Case) -> None:
+    if case.needs_fashion and not (FASHION / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+    if case.setup:
+        case.setup(tmp_path)
+    program, *args = (part.replace("{tmp}", str(tmp_path)) for part in case.argv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
+    result = subprocess.run(
+        [script(program), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == case.code, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(case.prefix)]
+    assert len(lines) == 1, result.stderr
+    assert case.message in lines[0], lines[0]
+    assert not (tmp_path / "model").exists()  # nothing written where the artifact would go
