@@ -8,6 +8,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -89,6 +90,12 @@ def quiet_libraries(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL, format="%(name)s: %(message)s")
     for name in ("google", "kfp", "urllib3"):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.CRITICAL)
+    if not verbose:
+        # google-api-core warns at import, once per module (~25 lines), on Python versions Google no longer
+        # supports (3.10): advice about Google's release policy that would bury the command's own result
+        warnings.filterwarnings(
+            "ignore", message="You are using a non-supported Python version", category=FutureWarning
+        )
 
 
 __all__ = [
