@@ -11,12 +11,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline_sdk.errors import LocalRunError
+
+#: the step processes running now (sweep trials run several at once, each waited on by its own thread)
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,8 @@ def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | N
                 f"step {task.name!r}: cannot run {task.command[0]!r} ({e.strerror}); "
                 "is the package that provides this console script installed in this environment?"
             ) from None
+        with _RUNNING_LOCK:
+            _RUNNING.add(child)
         try:
             assert child.stdout is not None
             for line in child.stdout:
@@ -120,23 +127,34 @@ def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | N
                     echo(line.rstrip("\n"))
             return child.wait()
         except BaseException:
-            _stop(child)
+            _stop([child])
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(child)
 
 
-def _stop(child: subprocess.Popen[str]) -> None:
-    """Stop the child's process group: SIGINT (like Ctrl-C), then SIGTERM, then SIGKILL."""
+def stop_running_tasks() -> None:
+    """Stop every step process still running (Ctrl-C while several sweep trials run)."""
+    with _RUNNING_LOCK:
+        children = list(_RUNNING)
+    _stop(children)
+
+
+def _stop(children: list[subprocess.Popen[str]]) -> None:
+    """Stop the children's process groups: SIGINT (like Ctrl-C), then SIGTERM, then SIGKILL."""
     for sig, grace in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
-        if child.poll() is not None:
-            return
-        try:
-            os.killpg(child.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            child.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
+        alive = [child for child in children if child.poll() is None]
+        for child in alive:
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                pass
+        for child in alive:
+            try:
+                child.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                continue
 
 
 def collect_outputs(task: PreparedTask) -> dict[str, Any]:
@@ -160,4 +178,4 @@ def collect_outputs(task: PreparedTask) -> dict[str, Any]:
     return outputs
 
 
-__all__ = ["PreparedTask", "collect_outputs", "prepare_task", "run_task"]
+__all__ = ["PreparedTask", "collect_outputs", "prepare_task", "run_task", "stop_running_tasks"]
