@@ -1,0 +1,127 @@
+"""Write the outputs: the best model's files, the Metrics, the report, the table and the ExecutorOutput.
+
+Everything is rendered before the first file is written; a failure while writing removes what this run
+wrote, so an output is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from select_best import files, report, table
+from select_best.errors import SelectError
+from select_best.locations import BEST_MODEL_OUTPUT, METRICS_OUTPUT, REPORT_OUTPUT, TABLE_OUTPUT, Locations
+from select_best.selection import Selection
+from select_best.trials import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+
+# copied from the best trial; checkpoints/ (for resuming that trial) stays behind
+COPIED_FILES = (MODEL_FILE, CONFIG_FILE, METRICS_FILE)
+SELECTION_FILE = "selection.json"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    markdown: str
+    html: str
+    metrics: dict[str, float]
+    selection: dict[str, Any]
+
+
+def metrics_metadata(selection: Selection) -> dict[str, float]:
+    """The ``metrics`` output (system.Metrics): the winner's accuracies and the sweep's counts."""
+    best = selection.best
+    scalars = {"val_accuracy": best.val_accuracy, "test_accuracy": best.test_accuracy}
+    return {
+        **{k: float(v) for k, v in scalars.items() if v is not None},
+        "best_trial": float(best.number),
+        "trials": float(len(selection.trials)),
+        "failed_trials": float(len(selection.failed)),
+    }
+
+
+def render(selection: Selection) -> Rendered:
+    best = selection.best
+    record = {
+        "best_trial": best.number,
+        "source": best.location.uri,
+        "val_accuracy": best.val_accuracy,
+        "test_accuracy": best.test_accuracy,
+        "parameters": {k: best.config.get(k) for k in selection.parameters},
+        "trials": len(selection.trials),
+        "failed_trials": [t.number for t in selection.failed],
+        "rule": "max val_accuracy, ties to the lower trial number",
+    }
+    return Rendered(table.markdown(selection), report.render(selection), metrics_metadata(selection), record)
+
+
+def _executor_output(locations: Locations, rendered: Rendered) -> dict[str, Any]:
+    metadata = {
+        BEST_MODEL_OUTPUT: {k: v for k, v in rendered.selection.items() if k != "failed_trials"},
+        METRICS_OUTPUT: rendered.metrics,
+        REPORT_OUTPUT: {},
+        TABLE_OUTPUT: {},
+    }
+    return {
+        "artifacts": {
+            name: {"artifacts": [{"name": name, "uri": locations.outputs[name].uri, "metadata": md}]}
+            for name, md in metadata.items()
+        }
+    }
+
+
+def _ensure_dir(directory: Path, created: list[Path]) -> None:
+    """``mkdir -p`` that records each directory it creates, outermost first."""
+    missing = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir()
+        created.append(path)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in reversed(paths):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
+
+
+def publish(selection: Selection, locations: Locations) -> Rendered:
+    """Write every output of ``selection`` to ``locations``; raise :class:`SelectError` if one cannot be."""
+    rendered = render(selection)
+    model_dir = locations.outputs[BEST_MODEL_OUTPUT].path
+    source = selection.best.location.path
+    writes: list[tuple[Path, Any]] = [
+        *((model_dir / name, source / name) for name in COPIED_FILES if (source / name).is_file()),
+        (model_dir / SELECTION_FILE, rendered.selection),
+        (locations.outputs[METRICS_OUTPUT].path, rendered.metrics),
+        (locations.outputs[REPORT_OUTPUT].path, rendered.html),
+        (locations.outputs[TABLE_OUTPUT].path, rendered.markdown),
+    ]
+    if locations.output_file is not None:
+        writes.append((locations.output_file, _executor_output(locations, rendered)))
+    created: list[Path] = []
+    try:
+        _ensure_dir(model_dir, created)
+        for target, content in writes:
+            _ensure_dir(target.parent, created)
+            existed = target.exists()
+            if isinstance(content, Path):
+                files.copy_file(content, target)
+            elif isinstance(content, str):
+                files.write_text(target, content)
+            else:
+                files.write_json(target, content)
+            if not existed:
+                created.append(target)
+    except OSError as exc:
+        _remove(created)
+        where = getattr(exc, "filename", None) or "an output"
+        raise SelectError(f"cannot write {where}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(created)
+        raise
+    return rendered
