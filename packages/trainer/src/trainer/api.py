@@ -27,6 +27,7 @@ from trainer.artifacts import (
     write_json,
     write_text,
 )
+from trainer.cluster import ClusterSpec, cluster_from_env
 from trainer.config_checks import check_config
 from trainer.errors import TrainerError
 from trainer.kfp_outputs import check_kfp_config
@@ -62,13 +63,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes and image_size below
     check_config(cfg)
     check_kfp_config(cfg.get("kfp") or {})
+    cluster = cluster_from_env()
     extras = cfg.get("extras") or {}
     if extras.get("print_config"):
         print(OmegaConf.to_yaml(cfg))
     with warnings.catch_warnings():
         if extras.get("ignore_warnings"):
             warnings.simplefilter("ignore")
-        return _train(cfg)
+        return _train(cfg, cluster)
 
 
 @dataclass
@@ -83,7 +85,7 @@ class _Run:
     precision: str
 
 
-def _train(cfg: DictConfig) -> dict[str, Any]:
+def _train(cfg: DictConfig, cluster: ClusterSpec | None) -> dict[str, Any]:
     import lightning.pytorch as pl
 
     from trainer.gpu_probe import use_cheap_cuda_check
@@ -94,10 +96,19 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     check_creatable_dir(output_dir, "output directory")
     ckpt_path = _resume_path(cfg, output_dir)
-    run = _build_run(cfg, output_dir)
-    with claim_output_dir(output_dir):
+    run = _build_run(cfg, output_dir, cluster)
+    # on a cluster every node runs this; the primary node's launching process holds the directory
+    with claim_output_dir(output_dir, primary=cluster is None or cluster.node_rank == 0):
         _fit_and_test(run, ckpt_path)
         metrics = _metrics(cfg, run)
+        if run.trainer.world_size > 1:
+            # every rank holds the same weights after DDP; differing digests in the logs show a broken sync
+            log.info(
+                "rank %d of %d: weights sha256 %s",
+                run.trainer.global_rank,
+                run.trainer.world_size,
+                metrics["weights_sha256"],
+            )
         if run.trainer.is_global_zero:
             _publish(output_dir, cfg, run.model, metrics)
     return metrics
@@ -110,9 +121,31 @@ def _resume_path(cfg: DictConfig, output_dir: Path) -> str | None:
             raise TrainerError(f"ckpt_path {explicit} does not exist")
         return str(explicit)
     last = output_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
-    if cfg.get("resume", True) and last.is_file():
-        log.info("resuming from %s", last)
-        return str(last)
+    if not cfg.get("resume", True) or not last.is_file():
+        return None
+    problem = _unreadable(last)
+    if problem:
+        # every rank reads the same file, so every rank makes the same choice
+        log.warning("%s cannot be read (%s); training starts afresh and overwrites it", last, problem)
+        return None
+    log.info("resuming from %s", last)
+    return str(last)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` is not a complete Lightning checkpoint, or ``None`` when it is one.
+
+    A truncated or half-copied file fails here (torch's zip format keeps its index at the end); ``mmap``
+    leaves the tensor data unread.
+    """
+    import torch
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load means: do not resume from it
+        return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    if not isinstance(checkpoint, dict) or not {"epoch", "state_dict"} <= checkpoint.keys():
+        return "not a Lightning checkpoint"
     return None
 
 
@@ -173,9 +206,10 @@ def _callbacks(cfg: DictConfig, output_dir: Path, progress: str) -> tuple[list[A
     return callbacks, history, best
 
 
-def _build_run(cfg: DictConfig, output_dir: Path) -> _Run:
+def _build_run(cfg: DictConfig, output_dir: Path, cluster: ClusterSpec | None) -> _Run:
     """Load the data and build the model and Lightning ``Trainer``; writes nothing."""
     from trainer.checkpoint_io import AtomicCheckpointIO
+    from trainer.cluster import CLUSTER_SPEC, VertexEnvironment
     from trainer.precision import resolve_precision
 
     progress = _progress_mode(cfg)
@@ -191,14 +225,24 @@ def _build_run(cfg: DictConfig, output_dir: Path) -> _Run:
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     assert isinstance(trainer_cfg, dict)
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator"))
+    plugins: list[Any] = [AtomicCheckpointIO()]
+    if cluster is not None:
+        if trainer_cfg.get("num_nodes", cluster.num_nodes) != cluster.num_nodes:
+            raise TrainerError(
+                f"trainer.num_nodes={trainer_cfg['num_nodes']} but {CLUSTER_SPEC} describes "
+                f"{cluster.num_nodes} training nodes"
+            )
+        trainer_cfg["num_nodes"] = cluster.num_nodes
+        plugins.append(VertexEnvironment(cluster))
     trainer = _build(
         trainer_cfg,
-        plugins=[AtomicCheckpointIO()],
+        plugins=plugins,
         callbacks=callbacks,
         logger=loggers or False,
         enable_progress_bar=progress == "bar",
         use_distributed_sampler=False,
     )
+    datamodule.device_batch_size(trainer.num_devices * trainer.num_nodes)  # refuses an uneven split now
     return _Run(trainer, model, datamodule, history, best, str(trainer_cfg["precision"]))
 
 
@@ -248,8 +292,27 @@ def _metrics(cfg: DictConfig, run: _Run) -> dict[str, Any]:
         "precision": run.precision,
         "device": str(run.trainer.strategy.root_device.type),
         "world_size": run.trainer.world_size,
+        "weights_sha256": weights_digest(_saved_state(run.model)),
         "provenance": provenance(str(cfg.data.data_dir), datamodule.dataset.manifest),
     }
+
+
+def _saved_state(model: ClassifierModule) -> dict[str, Any]:
+    """The network's weights as ``model.pt`` holds them."""
+    return {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
+
+
+def weights_digest(state: dict[str, Any]) -> str:
+    """sha256 over the names, dtypes, shapes and bytes of a state dict's tensors, in key order."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in state.items():
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]) -> None:
@@ -258,7 +321,7 @@ def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, A
 
     from trainer.kfp_outputs import write_kfp_outputs
 
-    state = {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
+    state = _saved_state(model)
     with interrupts_deferred():
         atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
         write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))

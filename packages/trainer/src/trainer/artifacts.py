@@ -132,17 +132,29 @@ def _prune_empty_dirs(root: Path) -> None:
             directory.rmdir()  # only succeeds when empty
 
 
+def _remove_stale_temp_files(path: Path) -> None:
+    """Delete the temp files of writes a killed run left unfinished (they are never read)."""
+    for directory in (path, path / CHECKPOINT_DIR):
+        for tmp in directory.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
-def claim_output_dir(path: Path) -> Iterator[None]:
+def claim_output_dir(path: Path, *, primary: bool = True) -> Iterator[None]:
     """Create ``path``, hold it for this run, and leave no empty directories behind when the run fails.
 
     Two runs writing one directory at once would interleave checkpoints and logs (Lightning's CSV logger
     then fails rewriting the other run's rows), so a second run is refused while the first holds the lock.
-    DDP workers run under the launching process's lock.
+    DDP workers run under the launching process's lock; on a cluster, ``primary`` is false on every node but
+    the first, whose launching process holds the lock for all of them.
     """
     created = not path.exists()
     ensure_writable_dir(path, "output directory")
-    fd = _lock(path) if _launching_process() else None
+    holder = primary and _launching_process()
+    fd = _lock(path) if holder else None
+    if holder:
+        _remove_stale_temp_files(path)
     try:
         yield
     except BaseException:

@@ -20,7 +20,9 @@ from trainer.preprocess import normalise_, to_unit_scale
 class IdxDataModule(pl.LightningDataModule):
     """Train/val/test batches from a dataset directory (see :mod:`trainer.idx`).
 
-    ``setup`` loads the files with numpy, moves them to the trainer's device as float32, normalises them
+    ``batch_size`` is the global batch: with ``W`` DDP processes each takes ``batch_size / W`` images of its
+    own shard per step (see :meth:`device_batch_size`); ``eval_batch_size`` is per process (it only bounds
+    memory). ``setup`` loads the files with numpy, moves them to the trainer's device as float32, normalises them
     with the training split's mean and std (:mod:`trainer.preprocess`), and holds out ``val_size`` training
     images chosen with ``split_seed`` (independent of the training seed, so the split is the same in every
     run). ``shuffle_seed`` orders the batches and seeds augmentation; when it is ``None`` rank 0 draws one in
@@ -140,18 +142,30 @@ class IdxDataModule(pl.LightningDataModule):
         fill = (0.0 - self.mean) / self.std  # a blank pixel after normalisation
         return partial(augment_batch, max_shift=max_shift, hflip=hflip, fill=fill)
 
+    def device_batch_size(self, world_size: int) -> int:
+        """Each process's share of ``batch_size``, which is the global batch of one optimiser step.
+
+        Keeping the global batch whatever the number of processes keeps the steps per epoch, the learning-rate
+        schedule and the meaning of the learning rate; a batch that does not split evenly is refused.
+        """
+        if self.batch_size % world_size:
+            raise DatasetError(
+                f"data.batch_size={self.batch_size} does not split evenly over {world_size} processes "
+                f"(devices x nodes): use a multiple of {world_size}"
+            )
+        return self.batch_size // world_size
+
     def train_dataloader(self) -> TensorBatches:
         images, labels = self._tensors["train"]
         rank, world = self._rank_world()
-        if len(labels) // world < self.batch_size:
+        if len(labels) < self.batch_size:
             raise DatasetError(
-                f"data.batch_size={self.batch_size} is larger than the {len(labels) // world} training "
-                "images per device"
+                f"data.batch_size={self.batch_size} is larger than the {len(labels)} training images"
             )
         return TensorBatches(
             images,
             labels,
-            self.batch_size,
+            self.device_batch_size(world),
             shuffle=True,
             drop_last=True,
             seed=self._agree_on_seed(),
