@@ -7,6 +7,8 @@ wrote, so an output is either complete or absent.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,8 @@ def _ensure_dir(directory: Path, created: list[Path]) -> None:
     """``mkdir -p`` that records each directory it creates, outermost first."""
     missing = []
     while not directory.is_dir():
+        if directory.exists() or directory.is_symlink():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(directory))
         missing.append(directory)
         directory = directory.parent
     for path in reversed(missing):
@@ -104,23 +108,26 @@ def publish(selection: Selection, locations: Locations) -> Rendered:
     if locations.output_file is not None:
         writes.append((locations.output_file, _executor_output(locations, rendered)))
     created: list[Path] = []
+    current = model_dir
     try:
         _ensure_dir(model_dir, created)
-        for target, content in writes:
-            _ensure_dir(target.parent, created)
-            existed = target.exists()
+        for current, content in writes:
+            _ensure_dir(current.parent, created)
+            existed = current.exists()
             if isinstance(content, Path):
-                files.copy_file(content, target)
+                files.copy_file(content, current)
             elif isinstance(content, str):
-                files.write_text(target, content)
+                files.write_text(current, content)
             else:
-                files.write_json(target, content)
+                files.write_json(current, content)
             if not existed:
-                created.append(target)
+                created.append(current)
     except OSError as exc:
         _remove(created)
-        where = getattr(exc, "filename", None) or "an output"
-        raise SelectError(f"cannot write {where}: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, NotADirectoryError) and exc.filename:
+            reason = f"{exc.filename} is not a directory"
+        raise SelectError(f"cannot write {current}: {reason}") from None
     except BaseException:
         _remove(created)
         raise

@@ -6,6 +6,7 @@ or an e-mail attachment alike. Every piece of text goes through :func:`html.esca
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from select_best.selection import RULE, Selection
@@ -56,8 +57,13 @@ def _table(selection: Selection) -> str:
     return "".join(out)
 
 
-def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    return [lo + (hi - lo) * i / (count - 1) for i in range(count)]
+def _axis(lo: float, hi: float) -> list[float]:
+    """Round ticks (0.5, 1, 2, 5, 10 or 20 points apart, at most six) covering ``lo``..``hi`` within 0..1."""
+    step = next((s for s in (0.005, 0.01, 0.02, 0.05, 0.1) if (hi - lo) / s <= 5), 0.2)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    if first == last:
+        first, last = first - (first > 0), last + (last * step < 1)
+    return [round(i * step, 6) for i in range(first, last + 1)]
 
 
 def _curves(selection: Selection) -> str:
@@ -66,14 +72,12 @@ def _curves(selection: Selection) -> str:
     if not trials:
         return "<p>No trial recorded a validation accuracy per epoch.</p>"
     width, height = 760, 360
-    left, right, top, bottom = 60, 170, 16, 46
+    left, right, top, bottom = 74, 170, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     epochs = max(len(t.val_curve) for t in trials)
     values = [v for t in trials for v in t.val_curve]
-    pad = max(0.005, (max(values) - min(values)) * 0.08)
-    lo, hi = max(0.0, min(values) - pad), min(1.0, max(values) + pad)
-    if hi - lo < 1e-9:
-        lo, hi = max(0.0, lo - 0.01), min(1.0, hi + 0.01)
+    ticks = _axis(min(values), max(values))
+    lo, hi = ticks[0], ticks[-1]
 
     def x(epoch: int) -> float:
         return left + (plot_w / 2 if epochs == 1 else plot_w * (epoch - 1) / (epochs - 1))
@@ -86,13 +90,17 @@ def _curves(selection: Selection) -> str:
         f'viewBox="0 0 {width} {height}" role="img" aria-label="validation accuracy per epoch">',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#c8ced6"/>',
     ]
-    for tick in _ticks(lo, hi):
+    for tick in ticks:
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e7ec"/>')
         out.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick * 100:.1f} %</text>')
     step = max(1, round(epochs / 10))
     for epoch in range(1, epochs + 1, step):
         out.append(f'<text x="{x(epoch):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{epoch}</text>')
     out.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">epoch</text>')
+    out.append(
+        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle">'
+        "validation accuracy</text>"
+    )
     for i, trial in enumerate(trials):
         colour = PALETTE[(trial.number - 1) % len(PALETTE)]
         best = trial is selection.best
@@ -166,8 +174,8 @@ def render(selection: Selection) -> str:
             f'<ul class="notes">{note_items}</ul>' if note_items else "",
             "<h2>Validation accuracy per epoch</h2>",
             _curves(selection),
-            f"<h2>Confusion matrix of the best model (trial {best.number}, test set; rows: true class, "
-            "columns: predicted, shade: share of the row)</h2>",
+            f"<h2>Confusion matrix of the best model (trial {best.number})</h2>",
+            '<p class="rule">On the test set; rows: true class, columns: predicted class, shade: share of the row.</p>',
             _confusion(best),
             "</body></html>\n",
         ]
