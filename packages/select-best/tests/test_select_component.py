@@ -153,7 +153,7 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path, run
     blocker.write_text("a file where the task root should be")
     run = run_component([trial(tmp_path / "t1")], task_root=blocker / "select-best")
     assert run.result.returncode == 1
-    assert run.result.stderr.== (
+    assert run.result.stderr == (
         f"select-best: error: cannot write {blocker / 'select-best' / 'best_model'}: {blocker} is not a directory\n"
     )
     assert len(run.result.stderr.splitlines()) == 1
