@@ -2,7 +2,8 @@
 
 It accepts the trainer's override keys (configs/components/train.yaml), writes the resolved config to
 ``<paths.output_dir>/received.json``, and writes KFP Metrics metadata the way the trainer does
-(``kfp.metrics_path`` and an ExecutorOutput at ``kfp.output_file``). Set ``PROBE_FAIL=1`` to exit 3.
+(``kfp.metrics_path`` and an ExecutorOutput at ``kfp.output_file``). Set ``PROBE_FAIL=1`` to exit 3, or
+pass ``experiment=probe-fail`` (one trial of a sweep failing).
 """
 
 import json
@@ -37,14 +38,18 @@ ConfigStore.instance().store(
 
 @hydra.main(config_path=None, config_name="probe", version_base=None)
 def main(cfg: DictConfig) -> None:
-    if os.environ.get("PROBE_FAIL"):
+    if os.environ.get("PROBE_FAIL") or cfg.experiment == "probe-fail":
         print("probe: failing on purpose", file=sys.stderr)
         sys.exit(3)
     received = OmegaConf.to_container(cfg, resolve=True)
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True)
     (out / "received.json").write_text(json.dumps(received))
-    metrics = {"test_accuracy": 0.5, "experiment_chars": len(cfg.experiment)}
+    metrics = {
+        "test_accuracy": 0.5,
+        "val_accuracy": cfg.model.optimizer.lr,
+        "experiment_chars": len(cfg.experiment),
+    }
     confusion = {"confusionMatrix": {"annotationSpecs": [{"displayName": "a"}], "rows": [{"row": [1]}]}}
     for key, metadata in (("metrics_path", metrics), ("classification_metrics_path", confusion)):
         Path(cfg.kfp[key]).parent.mkdir(parents=True, exist_ok=True)

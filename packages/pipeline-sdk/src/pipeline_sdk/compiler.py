@@ -4,7 +4,8 @@
 installed package versions, checks the steps and parameters (:mod:`pipeline_sdk.pipeline_shape`), makes
 every String parameter value reach its Hydra app verbatim (:mod:`pipeline_sdk.params`), and writes YAML
 (or JSON when ``output`` ends in ``.json``) atomically, verified to hold exactly what kfp built
-(:mod:`pipeline_sdk.pipeline_file`).
+(:mod:`pipeline_sdk.pipeline_file`). With a sweep (:mod:`pipeline_sdk.sweep`) the trials' values are
+checked and escaped the same way and become the items of the pipeline's ParallelFor.
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ from omegaconf import DictConfig
 from pipeline_sdk.accelerators import validate_accelerator_type
 from pipeline_sdk.components import component_paths, lint_components, load_components
 from pipeline_sdk.config import located_errors
+from pipeline_sdk.errors import ConfigError
 from pipeline_sdk.params import parameter_uses, wire_values
 from pipeline_sdk.pipeline_file import write_pipeline_file
-from pipeline_sdk.pipeline_shape import build_pipeline, parameter_types, parameter_values, plan_steps
+from pipeline_sdk.pipeline_shape import (
+    build_pipeline,
+    checked_values,
+    parameter_types,
+    parameter_values,
+    plan_steps,
+    step_entries,
+)
+from pipeline_sdk.sweep import SweepPlan
 
 
 @dataclass(frozen=True)
@@ -38,21 +48,23 @@ class CompiledPipeline:
     images: dict[str, str]
     #: hydra-yaml-lint warnings for the component YAMLs
     warnings: list[str] = field(default_factory=list)
+    #: the sweep compiled into the pipeline; its parameters are then not in ``parameter_values``
+    sweep: SweepPlan | None = None
 
 
-def compile_pipeline(cfg: DictConfig, output: Path) -> CompiledPipeline:
-    """Compile the pipeline described by ``cfg`` to ``output`` (``.json`` → JSON, otherwise YAML)."""
+def compile_pipeline(cfg: DictConfig, output: Path, sweep: SweepPlan | None = None) -> CompiledPipeline:
+    """Compile the pipeline described by ``cfg`` (and ``sweep``) to ``output`` (``.json`` → JSON, else YAML)."""
     with located_errors(cfg):
-        return _compile(cfg, Path(output))
+        return _compile(cfg, Path(output), sweep)
 
 
-def _compile(cfg: DictConfig, output: Path) -> CompiledPipeline:
+def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> CompiledPipeline:
     from google.protobuf import json_format
 
-    paths = component_paths(cfg)
+    paths = component_paths(cfg, step_entries(cfg, sweep is not None))
     warnings = lint_components(list(dict.fromkeys(paths.values())))
     components = load_components(cfg, paths)
-    plans = plan_steps(cfg, components)
+    plans = plan_steps(cfg, components, sweep)
     for plan in plans:
         res = plan.settings.resources
         if res.accelerator_type and res.accelerator_count > 0:
@@ -60,11 +72,26 @@ def _compile(cfg: DictConfig, output: Path) -> CompiledPipeline:
 
     types = parameter_types(cfg, plans)
     raw = parameter_values(cfg, types)
-    draft = build_pipeline(cfg, plans, raw, types)
-    wired = wire_values(raw, parameter_uses(json_format.MessageToDict(draft.pipeline_spec)))
-    spec = write_pipeline_file(build_pipeline(cfg, plans, wired, types), Path(output))
+    trials = (
+        [_trial_values(sweep, number, types) for number in range(1, len(sweep.trials) + 1)] if sweep else None
+    )
+    if sweep:
+        raw = {name: value for name, value in raw.items() if name not in sweep.parameters}
+    draft = build_pipeline(cfg, plans, raw, types, trials)
+    uses = parameter_uses(json_format.MessageToDict(draft.pipeline_spec))
+    wired = wire_values(raw, uses)
+    wired_trials = [wire_values(trial, uses) for trial in trials] if trials else None
+    spec = write_pipeline_file(build_pipeline(cfg, plans, wired, types, wired_trials), Path(output))
     images = {c.package or c.key: c.image for c in components.values()}
-    return CompiledPipeline(Path(output), spec, wired, raw, images, warnings)
+    return CompiledPipeline(Path(output), spec, wired, raw, images, warnings, sweep)
+
+
+def _trial_values(sweep: SweepPlan, number: int, types: dict[str, type]) -> dict[str, Any]:
+    """Trial ``number``'s swept values, checked against the parameters' types."""
+    try:
+        return checked_values(sweep.trials[number - 1], types)
+    except ConfigError as e:
+        raise ConfigError(f"sweep trial {number} ({sweep.describe(number)}): {e}") from None
 
 
 __all__ = ["CompiledPipeline", "compile_pipeline"]

@@ -7,6 +7,7 @@ the image lock records one. An image that already is a full reference (contains 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -49,14 +50,14 @@ def lint_components(paths: list[Path]) -> list[str]:
     return [str(d) for d in diagnostics if d.severity != "error"]
 
 
-def component_paths(cfg: DictConfig) -> dict[str, Path]:
-    """Step name → its ``steps.<name>.component`` resolved to an existing file."""
+def component_paths(cfg: DictConfig, entries: Mapping[str, tuple[str, DictConfig]]) -> dict[str, Path]:
+    """Step name → its ``component`` resolved to an existing file (``entries``: name → (key, entry))."""
     paths = {}
-    for key, step in cfg.steps.items():
+    for name, (key, step) in entries.items():
         path = resolve_path(cfg, step.component)
         if not path.is_file():
-            raise ConfigError(f"steps.{key}.component: no such file {path}")
-        paths[str(key)] = path
+            raise ConfigError(f"{key}.component: no such file {path}")
+        paths[name] = path
     return paths
 
 

@@ -25,12 +25,27 @@ class PipelineInfo:
 
 @dataclass
 class Resources:
-    """The machine a step asks for on Vertex AI / KFP (ignored by ``pipeline-sdk run``)."""
+    """The machine a step asks for on Vertex AI / KFP (``pipeline-sdk run`` only honours ``replica_count``).
+
+    ``replica_count`` > 1 or a ``machine_type`` make the step a Vertex AI CustomJob
+    (:mod:`pipeline_sdk.custom_job`); ``cpu``/``memory`` then only pick the default machine type.
+    """
 
     accelerator_type: Optional[str] = None
     accelerator_count: int = 0
     cpu: Optional[str] = None
     memory: Optional[str] = None
+    replica_count: int = 1  # machines, each with accelerator_count GPUs
+    machine_type: Optional[str] = None  # e.g. g2-standard-8; None: Vertex AI picks (or, for a CustomJob, the smallest fit)
+
+
+@dataclass
+class Scheduling:
+    """How Vertex AI schedules a step's CustomJob (GCPC ``create_custom_training_job_from_component`` names)."""
+
+    strategy: Optional[str] = None  # STANDARD | SPOT; None: STANDARD
+    restart_job_on_worker_restart: bool = False
+    timeout: Optional[str] = None  # e.g. '86400s'; None: 7 days
 
 
 @dataclass
@@ -46,8 +61,22 @@ class Step:
     inputs: dict[str, str] = field(default_factory=dict)
     after: list[str] = field(default_factory=list)
     resources: Resources = field(default_factory=Resources)
+    scheduling: Scheduling = field(default_factory=Scheduling)
     retries: int = 0
     caching: Optional[bool] = None  # None: the pipeline's `caching`
+
+
+@dataclass
+class Sweep:
+    """``-m`` sweeps (:mod:`pipeline_sdk.sweep`): their limits, and the steps that run once after the trials.
+
+    A ``steps`` entry is a :class:`Step`; its ``STEP.outputs.NAME`` inputs from the trial steps receive
+    every trial's output as one list (``dsl.Collected``).
+    """
+
+    max_trials: int = MISSING
+    max_parallel: int = MISSING  # trials at once on Vertex/KFP; 0: no limit
+    steps: dict[str, Step] = MISSING
 
 
 @dataclass
@@ -89,6 +118,7 @@ class PipelineConfig:
     params: dict[str, Any] = MISSING
     steps: dict[str, Step] = MISSING
     caching: bool = MISSING
+    sweep: Sweep = field(default_factory=Sweep)
     gcp: Gcp = field(default_factory=Gcp)
     images: Images = field(default_factory=Images)
     backend: str = MISSING
@@ -98,4 +128,4 @@ class PipelineConfig:
 
 BACKENDS: tuple[str, ...] = ("vertex", "kfp")
 
-__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Step"]
+__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Scheduling", "Step", "Sweep"]

@@ -17,16 +17,19 @@ Unquoted uses (``KEY={{...}}``, e.g. a config-group choice) are not escaped, onl
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline_sdk.custom_job import pool_args
 from pipeline_sdk.errors import ParameterError
 
 _INTERPOLATION = re.compile(r"(\\*)\$\{")
 _QUOTE = re.compile(r"(\\*)'")
 _TRAILING_BACKSLASHES = re.compile(r"(\\+)$")
+_ITEM_FIELD = re.compile(r'parseJson\(string_value\)\[(?P<field>"(?:[^"\\]|\\.)*")\]')
 
 
 def input_placeholder(name: str) -> str:
@@ -99,17 +102,35 @@ class ParameterUse:
         return self.arg.split("=", 1)[0]
 
 
+def _pipeline_parameter(source: Mapping[str, Any]) -> str | None:
+    """The pipeline parameter (or swept parameter) a task input reads, if any.
+
+    Inside a sweep's ParallelFor, kfp passes a pipeline parameter NAME as ``pipelinechannel--NAME`` and a
+    swept one as a field of the loop item (``parseJson(string_value)["NAME"]``).
+    """
+    name = source.get("componentInputParameter")
+    if name is None:
+        return None
+    selected = _ITEM_FIELD.fullmatch(source.get("parameterExpressionSelector", ""))
+    if selected:
+        return str(json.loads(selected["field"]))
+    return name.removeprefix("pipelinechannel--")
+
+
 def parameter_uses(spec: Mapping[str, Any]) -> dict[str, list[ParameterUse]]:
     """Pipeline parameter name → the container args it reaches, from a compiled pipeline spec dict."""
     uses: dict[str, list[ParameterUse]] = {}
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     components = spec.get("components", {})
-    for task_name, task in spec.get("root", {}).get("dag", {}).get("tasks", {}).items():
+    dags = [spec.get("root", {}).get("dag", {})] + [c["dag"] for c in components.values() if "dag" in c]
+    tasks = [item for dag in dags for item in dag.get("tasks", {}).items()]
+    for task_name, task in tasks:
         component = components.get(task.get("componentRef", {}).get("name", ""), {})
         executor = executors.get(component.get("executorLabel", ""), {})
-        args = executor.get("container", {}).get("args", [])
+        # a CustomJob step's own args sit in its worker pools, the launcher's container only starts the job
+        args = [*executor.get("container", {}).get("args", []), *pool_args(component)]
         for input_name, source in task.get("inputs", {}).get("parameters", {}).items():
-            pipeline_param = source.get("componentInputParameter")
+            pipeline_param = _pipeline_parameter(source)
             if pipeline_param is None:
                 continue
             placeholder = input_placeholder(input_name)

@@ -6,6 +6,13 @@ checks every reference against the components and orders the steps by their data
 :func:`parameter_types` gives each pipeline parameter the type of the inputs it feeds;
 :func:`build_pipeline` turns the plan into a kfp pipeline with those parameters. Adding a step or a
 parameter is a configuration change only.
+
+A sweep (:mod:`pipeline_sdk.sweep`) gives each step a stage: ``once`` (reads no swept parameter and no
+trial step), ``trial`` (reads a swept parameter or a trial step: it runs inside one ``dsl.ParallelFor``
+over the trials, ``sweep.max_parallel`` at a time) or ``after`` (the ``sweep.steps``, run once after every
+trial; a trial step's output reaches them as the list of all trials' outputs, ``dsl.Collected``). One
+ParallelFor rather than an unrolled DAG keeps the spec's size independent of the trial count, shows the
+trials as one loop in the Vertex UI, and is what ``dsl.Collected`` fans in from.
 """
 
 # No `from __future__ import annotations`: kfp reads the pipeline signature's annotations as types.
@@ -19,12 +26,15 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from pipeline_sdk.components import LoadedComponent
+from pipeline_sdk.custom_job import custom_job_settings, wrap
 from pipeline_sdk.errors import ConfigError
+from pipeline_sdk.sweep import SweepPlan
 
 #: KFP v1 component input types that are pipeline parameters, and the Python type kfp reads for each.
 PARAMETER_TYPES: dict[str, type] = {"String": str, "Integer": int, "Float": float, "Boolean": bool}
 _PARAM_REF = re.compile(r"^params\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)$")
 _OUTPUT_REF = re.compile(r"^(?P<step>[a-z][a-z0-9-]*)\.outputs\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)$")
+ONCE, TRIAL, AFTER = "once", "trial", "after"
 
 
 @dataclass(frozen=True)
@@ -32,20 +42,22 @@ class StepPlan:
     """One step, checked: its component, the parameters and artifacts feeding it, and its settings."""
 
     name: str
+    key: str  # where it is configured: steps.NAME or sweep.steps.NAME
     component: LoadedComponent
     parameters: dict[str, str]  # component input -> pipeline parameter
     artifacts: dict[str, tuple[str, str]]  # component input -> (step, output)
     after: tuple[str, ...]
     settings: DictConfig  # the step's config entry (resources, retries, caching)
+    stage: str = ONCE  # ONCE, TRIAL (once per sweep trial) or AFTER (a sweep step, after every trial)
 
     @property
     def upstream(self) -> set[str]:
         return {step for step, _ in self.artifacts.values()} | set(self.after)
 
 
-def _input_source(step: str, name: str, source: str, component: LoadedComponent) -> tuple[str, Any]:
+def _input_source(step_key: str, name: str, source: str, component: LoadedComponent) -> tuple[str, Any]:
     """``("param", NAME)`` or ``("artifact", (STEP, OUTPUT))`` for one ``steps.S.inputs.I`` entry."""
-    key = f"steps.{step}.inputs.{name}"
+    key = f"{step_key}.inputs.{name}"
     spec = component.factory.component_spec
     if name not in spec.inputs:
         raise ConfigError(f"{key}: {component.path} has no input {name!r} (it has {', '.join(spec.inputs)})")
@@ -60,10 +72,10 @@ def _input_source(step: str, name: str, source: str, component: LoadedComponent)
     raise ConfigError(f"{key}: {source!r}: input {name!r} is a {kind}, so write {wanted}")
 
 
-def _plan_one(name: str, entry: DictConfig, component: LoadedComponent) -> StepPlan:
+def _plan_one(name: str, key: str, entry: DictConfig, component: LoadedComponent) -> StepPlan:
     parameters, artifacts = {}, {}
     for input_name, source in entry.inputs.items():
-        kind, ref = _input_source(name, str(input_name), source, component)
+        kind, ref = _input_source(key, str(input_name), source, component)
         (parameters if kind == "param" else artifacts)[str(input_name)] = ref
     spec = component.factory.component_spec
     unfed = [i for i, s in spec.inputs.items() if not s.optional and i not in entry.inputs]
@@ -72,16 +84,14 @@ def _plan_one(name: str, entry: DictConfig, component: LoadedComponent) -> StepP
             f"{i}: {'params.NAME' if spec.inputs[i].type in PARAMETER_TYPES else 'STEP.outputs.NAME'}"
             for i in unfed
         ]
-        raise ConfigError(
-            f"steps.{name}.inputs: {component.path} needs {', '.join(unfed)}; add {', '.join(how)}"
-        )
-    return StepPlan(name, component, parameters, artifacts, tuple(entry.after), entry)
+        raise ConfigError(f"{key}.inputs: {component.path} needs {', '.join(unfed)}; add {', '.join(how)}")
+    return StepPlan(name, key, component, parameters, artifacts, tuple(entry.after), entry)
 
 
 def _check_references(plans: Mapping[str, StepPlan]) -> None:
     for plan in plans.values():
         for input_name, (step, output) in plan.artifacts.items():
-            key = f"steps.{plan.name}.inputs.{input_name}"
+            key = f"{plan.key}.inputs.{input_name}"
             if step not in plans:
                 raise ConfigError(f"{key}: no step {step!r} (steps: {', '.join(plans)})")
             outputs = plans[step].component.factory.component_spec.outputs or {}
@@ -91,7 +101,7 @@ def _check_references(plans: Mapping[str, StepPlan]) -> None:
                 )
         for other in plan.after:
             if other not in plans:
-                raise ConfigError(f"steps.{plan.name}.after: no step {other!r} (steps: {', '.join(plans)})")
+                raise ConfigError(f"{plan.key}.after: no step {other!r} (steps: {', '.join(plans)})")
 
 
 def _in_order(plans: Mapping[str, StepPlan]) -> list[StepPlan]:
@@ -108,15 +118,69 @@ def _in_order(plans: Mapping[str, StepPlan]) -> list[StepPlan]:
     return ordered
 
 
-def plan_steps(cfg: DictConfig, components: Mapping[str, LoadedComponent]) -> list[StepPlan]:
+def step_entries(cfg: DictConfig, sweeping: bool) -> dict[str, tuple[str, DictConfig]]:
+    """Step name → (config key, entry): ``steps``, and for a sweep also ``sweep.steps``."""
+    entries = {str(name): (f"steps.{name}", entry) for name, entry in cfg.steps.items()}
+    if sweeping:
+        for name, entry in cfg.sweep.steps.items():
+            if str(name) in entries:
+                raise ConfigError(f"sweep.steps.{name}: a step of that name exists in steps; rename one")
+            entries[str(name)] = (f"sweep.steps.{name}", entry)
+    return entries
+
+
+def plan_steps(
+    cfg: DictConfig, components: Mapping[str, LoadedComponent], sweep: SweepPlan | None = None
+) -> list[StepPlan]:
     """The configured steps, checked against their components, in an order kfp can build them in."""
     if not cfg.steps:
         raise ConfigError("steps: the pipeline has no steps")
     plans = {
-        str(name): _plan_one(str(name), entry, components[str(name)]) for name, entry in cfg.steps.items()
+        name: _plan_one(name, key, entry, components[name])
+        for name, (key, entry) in step_entries(cfg, sweep is not None).items()
     }
     _check_references(plans)
-    return _in_order(plans)
+    ordered = _in_order(plans)
+    return _staged(cfg, ordered, sweep) if sweep is not None else ordered
+
+
+def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[StepPlan]:
+    """``ordered`` with each step's stage set for ``sweep``; a sweep step reading a swept parameter, or a
+    step reading a sweep step, is an error."""
+    import dataclasses
+
+    swept, after_steps = set(sweep.parameters), {str(name) for name in cfg.sweep.steps}
+    trial: set[str] = set()
+    staged: list[StepPlan] = []
+    for plan in ordered:
+        if plan.name in after_steps:
+            reads = sorted(swept & set(plan.parameters.values()))
+            if reads:
+                raise ConfigError(
+                    f"{plan.key}: reads the swept parameter params.{reads[0]}; a sweep step "
+                    "runs once after all trials, so it cannot depend on one trial's value"
+                )
+            for input_name, (step, _) in plan.artifacts.items():
+                spec = plan.component.factory.component_spec.inputs[input_name]
+                if step in trial and not spec.is_artifact_list:
+                    raise ConfigError(
+                        f"{plan.key}.inputs.{input_name}: the trials' outputs arrive as a "
+                        f"list, but {plan.component.path} declares {input_name!r} as one artifact "
+                        "(declare it a list: isArtifactList in a KFP v2 component YAML)"
+                    )
+            stage = AFTER
+        elif plan.upstream & after_steps:
+            raise ConfigError(
+                f"steps.{plan.name}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
+                "which runs only in sweeps; move the step under sweep.steps"
+            )
+        elif swept & set(plan.parameters.values()) or plan.upstream & trial:
+            stage = TRIAL
+            trial.add(plan.name)
+        else:
+            stage = ONCE
+        staged.append(dataclasses.replace(plan, stage=stage))
+    return staged
 
 
 def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
@@ -125,7 +189,7 @@ def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
     fed_by: dict[str, str] = {}
     for plan in plans:
         for input_name, param in plan.parameters.items():
-            where = f"steps.{plan.name}.inputs.{input_name}"
+            where = f"{plan.key}.inputs.{input_name}"
             if param not in cfg.params:
                 raise ConfigError(f"{where}: no parameter params.{param} (add it under params)")
             kind = PARAMETER_TYPES[plan.component.factory.component_spec.inputs[input_name].type]
@@ -148,6 +212,11 @@ def parameter_values(cfg: DictConfig, types: Mapping[str, type]) -> dict[str, An
     """``cfg.params`` checked against ``types`` (an Integer is no Boolean, a Float is finite)."""
     raw = OmegaConf.to_container(cfg.params, resolve=True)
     assert isinstance(raw, dict)
+    return checked_values(raw, types)
+
+
+def checked_values(raw: Mapping[str, Any], types: Mapping[str, type]) -> dict[str, Any]:
+    """``raw`` parameter values checked against ``types`` and converted (``None`` → ``''``, 1 → 1.0)."""
     values: dict[str, Any] = {}
     for name, value in raw.items():
         kind = types[name]
@@ -192,27 +261,90 @@ def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any
     arguments = {i: params[p] for i, p in plan.parameters.items()}
     arguments.update({i: tasks[s].outputs[o] for i, (s, o) in plan.artifacts.items()})
     plan.component.factory.component_spec.name = plan.name  # the task is named after the step
-    task = plan.component.factory(**arguments)
+    job = custom_job_settings(plan.name, plan.settings)
+    task = (wrap(plan.component.factory, job) if job else plan.component.factory)(**arguments)
     if plan.after:
         task.after(*(tasks[name] for name in plan.after))
     step_caching = plan.settings.caching
     task.set_caching_options(caching if step_caching is None else bool(step_caching))
     if plan.settings.retries:
         task.set_retry(num_retries=plan.settings.retries)
-    _apply_resources(task, plan.name, plan.settings.resources)
+    if job is None:  # a CustomJob's machine is in its worker pools, not on the launcher's task
+        _apply_resources(task, plan.name, plan.settings.resources)
     return task
 
 
-def build_pipeline(
-    cfg: DictConfig, plans: list[StepPlan], values: Mapping[str, Any], types: Mapping[str, type]
-) -> Any:
-    """The kfp pipeline (a GraphComponent) of ``plans`` with ``values`` as parameter defaults."""
+class _Collected:
+    """A trial step seen from after the loop: each output is the list of every trial's output."""
+
+    def __init__(self, task: Any) -> None:
+        self._task = task
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        from kfp import dsl
+
+        return {key: dsl.Collected(channel) for key, channel in self._task.outputs.items()}
+
+
+def _loop_item(item: Any, name: str, kind: type) -> Any:
+    """The loop item's field ``name``, typed as the parameter: kfp types every field of a dict item as the
+    first field's value, which would make a Float input refuse a String field."""
+    field = getattr(item, name)
+    field.channel_type = _kfp_name(kind).split()[-1]
+    return field
+
+
+def _build_sweep(
+    cfg: DictConfig,
+    plans: list[StepPlan],
+    params: dict[str, Any],
+    items: list[dict[str, Any]],
+    types: Mapping[str, type],
+) -> None:
     from kfp import dsl
 
-    names = list(values)
+    caching, tasks = bool(cfg.caching), {}
+    for plan in (p for p in plans if p.stage == ONCE):
+        tasks[plan.name] = _add_task(plan, params, tasks, caching)
+    trial_steps = [p for p in plans if p.stage == TRIAL]
+    with dsl.ParallelFor(items=items, parallelism=cfg.sweep.max_parallel) as item:
+        trial_params = {**params, **{name: _loop_item(item, name, types[name]) for name in items[0]}}
+        for plan in trial_steps:
+            tasks[plan.name] = _add_task(plan, trial_params, tasks, caching)
+    for plan in trial_steps:
+        tasks[plan.name] = _Collected(tasks[plan.name])
+    for plan in (p for p in plans if p.stage == AFTER):
+        task = _add_task(plan, params, tasks, caching)
+        spec = plan.component.factory.component_spec.inputs
+        if all(
+            spec[i].optional and s in {p.name for p in trial_steps} for i, (s, _) in plan.artifacts.items()
+        ):
+            # the best of the trials that succeeded is still worth picking when some trials failed
+            task.ignore_upstream_failure()
+
+
+def build_pipeline(
+    cfg: DictConfig,
+    plans: list[StepPlan],
+    values: Mapping[str, Any],
+    types: Mapping[str, type],
+    trials: list[dict[str, Any]] | None = None,
+) -> Any:
+    """The kfp pipeline (a GraphComponent) of ``plans`` with ``values`` as parameter defaults.
+
+    With ``trials`` (each trial's values of the swept parameters, which are then not pipeline
+    parameters), the steps run by stage: once, per trial in a ParallelFor, after the trials.
+    """
+    from kfp import dsl
+
+    names = [name for name in values if not trials or name not in trials[0]]
 
     def body(*channels: Any) -> None:
         params = dict(zip(names, channels, strict=True))
+        if trials:
+            _build_sweep(cfg, plans, params, trials, types)
+            return
         tasks: dict[str, Any] = {}
         for plan in plans:
             tasks[plan.name] = _add_task(plan, params, tasks, bool(cfg.caching))
@@ -233,10 +365,15 @@ def build_pipeline(
 
 
 __all__ = [
+    "AFTER",
+    "ONCE",
     "PARAMETER_TYPES",
+    "TRIAL",
     "StepPlan",
     "build_pipeline",
+    "checked_values",
     "parameter_types",
     "parameter_values",
     "plan_steps",
+    "step_entries",
 ]

@@ -36,6 +36,13 @@ def command_parser(
         "configs/ from the current directory upwards)",
     )
     parser.add_argument(
+        "-m",
+        "--multirun",
+        action="store_true",
+        help="sweep: one trial per combination of the swept parameters' values (Hydra's sweep grammar, "
+        "e.g. -m params.learning_rate=0.002,0.004 params.batch_size=128,256), run in parallel",
+    )
+    parser.add_argument(
         "overrides",
         nargs="*",
         metavar="OVERRIDE",

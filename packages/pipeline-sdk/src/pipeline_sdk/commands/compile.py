@@ -22,14 +22,16 @@ def main(argv: list[str]) -> int:
     def body() -> int:
         args = parser.parse_intermixed_args(argv)
         from pipeline_sdk.compiler import compile_pipeline
-        from pipeline_sdk.config import load_config
+        from pipeline_sdk.sweep import load_with_sweep
 
-        cfg = load_config(args.overrides, args.config_dir)
+        cfg, sweep = load_with_sweep(args.overrides, args.config_dir, args.multirun)
         output = Path(args.output) if args.output else Path(f"{cfg.pipeline.name}.yaml")
-        compiled = compile_pipeline(cfg, output)
+        compiled = compile_pipeline(cfg, output, sweep)
         for warning in compiled.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"compiled {cfg.pipeline.name} -> {compiled.path}")
+        if sweep is not None:
+            print(f"  sweep of {len(sweep.trials)} trials over {', '.join(sweep.parameters)}")
         for package, image in compiled.images.items():
             print(f"  image {package}: {image}")
         return 0

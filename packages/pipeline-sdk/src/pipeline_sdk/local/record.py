@@ -31,7 +31,8 @@ class TaskRecord:
 
     state: str = PENDING
     command: list[str] = field(default_factory=list)
-    log: str | None = None
+    log: str | None = None  # replica 0's for a multi-replica step; replica i logs to log-replica-i.txt beside it
+    replicas: int = 1  # processes of one training cluster (a CustomJob step's replica_count); the world size on CPU
     exit_code: int | None = None
     started: str | None = None
     finished: str | None = None
@@ -65,6 +66,8 @@ class RunRecord:
     finished: str | None = None
     duration_s: float | None = None
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: a sweep's trials: number, parameters, state, metrics, artifacts (and error)
+    trials: list[dict[str, Any]] = field(default_factory=list)
     _t0: float = field(default_factory=time.monotonic, repr=False)
 
     def finish(self, state: str) -> None:

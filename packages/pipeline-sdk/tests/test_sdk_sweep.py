@@ -1,0 +1,184 @@
+"""`-m` sweeps: Hydra's sweep grammar over the pipeline parameters, compiled to one ParallelFor of trials
+and a selection step, run locally trial by trial; and their refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline_sdk.compiler import compile_pipeline
+from pipeline_sdk.params import quote_for_hydra, read_override_value
+from pipeline_sdk.sweep import load_with_sweep
+
+PROBE_SELECT = Path(__file__).with_name("probe_select.py")
+NASTY = 'a,b k=v [1,2] ${oc.env:SOME_SECRET} it\'s "q" back\\slash'
+
+
+@pytest.fixture
+def probe_select(tmp_path: Path) -> Path:
+    """A KFP v2 component YAML with select-best's interface, run by tests/probe_select.py."""
+    sys.path.insert(0, str(PROBE_SELECT.parent))
+    try:
+        import probe_select as module
+    finally:
+        sys.path.pop(0)
+    return module.write_component(tmp_path / "components" / "probe_select.yaml")
+
+
+@pytest.fixture
+def probe_overrides(tiny_data_prepare: Path, probe_train: Path, probe_select: Path, runs: Path) -> list[str]:
+    return [
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={probe_train}",
+        f"sweep.steps.select-best.component={probe_select}",
+        f"local.root={runs}",
+    ]
+
+
+def trials_of(overrides: list[str]) -> list[dict[str, Any]]:
+    _, sweep = load_with_sweep(overrides, None, multirun=True)
+    assert sweep is not None
+    return list(sweep.trials)
+
+
+def test_trials_follow_hydras_grammar_and_order() -> None:
+    trials = trials_of(["params.learning_rate=0.002,0.004", "params.batch_size=range(128,385,128)"])
+    assert trials == [
+        {"learning_rate": lr, "batch_size": bs} for lr in (0.002, 0.004) for bs in (128, 256, 384)
+    ]
+    assert trials_of(["params.seed=choice(3,1)"]) == [{"seed": 3}, {"seed": 1}]
+    assert trials_of(["params.seed=sort(3,1,2)"]) == [{"seed": 1}, {"seed": 2}, {"seed": 3}]
+    quoted = trials_of(["params.experiment='a,b',c,'x=y'"])
+    assert [t["experiment"] for t in quoted] == ["a,b", "c", "x=y"]
+
+
+def test_a_2x2_sweep_compiles_to_one_loop_of_four_trials_and_a_selection_step(
+    tmp_path: Path, probe_select: Path
+) -> None:
+    overrides = [
+        "params.learning_rate=0.002,0.004",
+        "params.batch_size=128,256",
+        f"sweep.steps.select-best.component={probe_select}",
+        "sweep.max_parallel=3",
+    ]
+    cfg, sweep = load_with_sweep(overrides, None, multirun=True)
+    compiled = compile_pipeline(cfg, tmp_path / "sweep.yaml", sweep)
+    spec = compiled.spec
+    root = spec["root"]["dag"]["tasks"]
+    loops = [name for name, task in root.items() if "parameterIterator" in task]
+    assert len(loops) == 1 and set(root) == {"data-prepare", loops[0], "select-best"}
+    loop = root[loops[0]]
+    assert loop["iteratorPolicy"]["parallelismLimit"] == 3
+    items = json.loads(loop["parameterIterator"]["items"]["raw"])
+    assert items == [{"learning_rate": lr, "batch_size": bs} for lr in (0.002, 0.004) for bs in (128, 256)]
+    # the swept parameters are the trials' values, not pipeline parameters; the others stay parameters
+    assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"dataset", "epochs", "seed", "experiment"}
+    inner = spec["components"][loop["componentRef"]["name"]]["dag"]["tasks"]
+    assert list(inner) == ["train"]
+    train = inner["train"]
+    selectors = {k: v.get("parameterExpressionSelector") for k, v in train["inputs"]["parameters"].items()}
+    assert selectors["learning_rate"] == 'parseJson(string_value)["learning_rate"]'
+    assert selectors["epochs"] is None
+    # caching and retries as for single runs
+    single = compile_pipeline(cfg, tmp_path / "single.yaml").spec["root"]["dag"]["tasks"]["train"]
+    assert train["cachingOptions"] == single["cachingOptions"]
+    assert train["retryPolicy"] == single["retryPolicy"]
+    select = root["select-best"]
+    assert select["inputs"]["artifacts"]["trials"]["taskOutputArtifact"]["producerTask"] == loops[0]
+    assert select["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
+    assert "select-best" not in single
+
+
+def test_swept_strings_are_escaped_like_single_values(tmp_path: Path, probe_select: Path) -> None:
+    overrides = [
+        f"params.experiment='{quote_for_hydra(NASTY)}',plain",
+        f"sweep.steps.select-best.component={probe_select}",
+    ]
+    cfg, sweep = load_with_sweep(overrides, None, multirun=True)
+    spec = compile_pipeline(cfg, tmp_path / "sweep.yaml", sweep).spec
+    loop = next(t for t in spec["root"]["dag"]["tasks"].values() if "parameterIterator" in t)
+    wired = [item["experiment"] for item in json.loads(loop["parameterIterator"]["items"]["raw"])]
+    assert [read_override_value(f"experiment='{value}'") for value in wired] == [NASTY, "plain"]
+
+
+def test_local_sweep_runs_trials_in_parallel_and_survives_a_failed_trial(
+    sdk: Callable, probe_overrides: list[str], runs: Path
+) -> None:
+    result = sdk(
+        "run",
+        *probe_overrides,
+        "-m",
+        "params.experiment=probe-fail,ok",
+        "params.learning_rate=0.1,0.2",
+        "--parallel",
+        "2",
+        "--run-name",
+        "sweep",
+    )
+    assert result.returncode == 0, result.stderr
+    record = result.run_json()
+    assert record["state"] == "SUCCEEDED"
+    states = {t["trial"]: (t["parameters"], t["state"]) for t in record["trials"]}
+    assert states == {
+        1: ({"experiment": "probe-fail", "learning_rate": 0.1}, "FAILED"),
+        2: ({"experiment": "probe-fail", "learning_rate": 0.2}, "FAILED"),
+        3: ({"experiment": "ok", "learning_rate": 0.1}, "SUCCEEDED"),
+        4: ({"experiment": "ok", "learning_rate": 0.2}, "SUCCEEDED"),
+    }
+    assert record["trials"][2]["metrics"]["train-trial-3"]["metrics"]["val_accuracy"] == 0.1
+    assert "train-trial-1" in record["trials"][0]["error"]
+    finished = [line for line in result.stderr.splitlines() if line.lstrip().startswith("trial ")]
+    assert len(finished) == 4 and sum("FAILED" in line for line in finished) == 2
+    # every trial reached the selection step, in trial order, the failed ones without output
+    table = (runs / "sweep" / "select-best" / "table").read_text()
+    rows = [row.split(" | ") for row in table.splitlines()[1:]]
+    assert [(row[0], row[1].endswith(f"train-trial-{n}/model"), row[2]) for n, row in enumerate(rows, 1)] == [
+        ("| 1", True, "False |"),
+        ("| 2", True, "False |"),
+        ("| 3", True, "True |"),
+        ("| 4", True, "True |"),
+    ]
+    assert table.strip() in result.stderr
+    assert (runs / "sweep" / "report.html").read_text().startswith("<html>")
+    assert f"select-best best_model: {runs / 'sweep' / 'select-best' / 'best_model'}" in result.stderr
+
+
+def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides: list[str]) -> None:
+    result = sdk("run", *probe_overrides, "-m", f"params.experiment='{quote_for_hydra(NASTY)}',plain")
+    assert result.returncode == 0, result.stderr
+    received = [
+        json.loads((result.run_dir / f"train-trial-{n}" / "model" / "received.json").read_text())[
+            "experiment"
+        ]
+        for n in (1, 2)
+    ]
+    assert received == [NASTY, "plain"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["-m", "steps.train.retries=1,2"], "only pipeline parameters (params.NAME) can be swept", 1),
+        (["-m", "params.nope=1,2"], "no pipeline parameter params.nope", 1),
+        (["-m", "params.learning_rate=interval(0,1)"], "only sweeps that list their values", 1),
+        (["-m", "params.epochs=range(0)"], "the sweep has no values", 1),
+        (["-m", "params.epochs=a,b"], "sweep trial 1 (epochs='a'): params.epochs: 'a' is not an Integer", 1),
+        (["-m", "sweep.max_trials=3", "params.epochs=1,2", "params.seed=1,2"], "2 x 2 = 4 trials", 1),
+        (["-m", "params.epochs=1,2", "params.epochs=3"], "params.epochs is both swept", 1),
+        (["params.epochs=1,2"], "is a sweep over several values: add -m", 2),
+        (["-m", "params.epochs=1"], "-m needs at least one sweep", 2),
+    ],
+)
+def test_bad_sweeps_are_refused_with_one_message_and_nothing_compiled(
+    sdk: Callable, clean_error: Callable, tmp_path: Path, args: list[str], message: str | None, code: int
+) -> None:
+    out = tmp_path / "p.yaml"
+    result = sdk("compile", "-o", str(out), *args)
+    clean_error(result, *([message] if message else []), code=code)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not out.exists()
