@@ -2,17 +2,21 @@
 
 kfp.local builds the ExecutorInput and resolves the placeholders (the same code kfp's own local runners
 use); the container's ``command`` + ``args`` then run in the current environment, where the component
-packages installed the same console scripts their images have.
+packages installed the same console scripts their images have. A Vertex AI CustomJob step
+(:mod:`pipeline_sdk.custom_job`) runs its worker pools' command instead of GCPC's launcher, as one process
+per replica (:mod:`pipeline_sdk.local.replicas`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ class PreparedTask:
     task_root: Path
     executor_input: Any  # pipeline_spec_pb2.ExecutorInput
     component_spec: Any  # pipeline_spec_pb2.ComponentSpec
+    replicas: int = 1  # a CustomJob step's replica count: that many processes, one cluster
 
 
 def prepare_task(
@@ -49,6 +54,7 @@ def prepare_task(
     from kfp.local import executor_input_utils, placeholder_utils
 
     task_root = Path(executor_input_utils.construct_local_task_root(str(pipeline_root), run_name, name))
+    full_command, env_items, replicas, component_spec = _what_runs(container, component_spec)
     executor_input = executor_input_utils.construct_executor_input(
         component_spec=component_spec,
         arguments=arguments,
@@ -57,7 +63,7 @@ def prepare_task(
     )
     executor_input_dict = executor_input_utils.executor_input_to_dict(executor_input, component_spec)
     command = placeholder_utils.replace_placeholders(
-        full_command=[*container.command, *container.args],
+        full_command=full_command,
         executor_input_dict=executor_input_dict,
         pipeline_resource_name=run_name,
         task_resource_name=name,
@@ -68,8 +74,27 @@ def prepare_task(
     # The venv's console scripts first, as the image's PATH has them.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
-    env.update({item.name: item.value for item in container.env})
-    return PreparedTask(name, command, env, task_root, executor_input, component_spec)
+    env.update(env_items)
+    return PreparedTask(name, command, env, task_root, executor_input, component_spec, replicas)
+
+
+def _what_runs(container: Any, component_spec: Any) -> tuple[list[str], dict[str, str], int, Any]:
+    """Command line, environment, replica count and component spec: the container's own, or for GCPC's
+    CustomJob launcher those of the job's worker pools (GCPC gives every pool the same container) and the
+    component without the launcher's own parameters (they hold placeholders only Vertex AI resolves)."""
+    from google.protobuf import json_format
+
+    from pipeline_sdk.custom_job import is_launcher, without_launcher, worker_pools
+
+    if not is_launcher(list(container.command)):
+        own = [*container.command, *container.args]
+        return own, {e.name: e.value for e in container.env}, 1, component_spec
+    pools = worker_pools(json_format.MessageToDict(component_spec))
+    spec = pools[0]["container_spec"]
+    env = {str(e["name"]): str(e["value"]) for e in spec.get("env", [])}
+    replicas = sum(int(pool.get("replica_count", 1)) for pool in pools)
+    command = [*spec.get("command", []), *spec.get("args", [])]
+    return command, env, replicas, without_launcher(component_spec)
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -90,35 +115,63 @@ def _die_with_parent() -> Callable[[], None] | None:
     return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+#: every step process started (finished ones are pruned): sweep trials run several steps at once, each
+#: waited on by its own thread, and Ctrl-C in the main thread must stop them all
+_STARTED: list[subprocess.Popen[str]] = []
+_STARTED_LOCK = threading.Lock()
+
+
+def stop_running_tasks() -> None:
+    """Stop every step process of this runner still running."""
+    with _STARTED_LOCK:
+        running = [child for child in _STARTED if child.poll() is None]
+    stop_processes(running)
+
+
+def start_process(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``command`` in its own session (its process group is what gets stopped), output piped."""
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),
+    )
+    with _STARTED_LOCK:
+        _STARTED[:] = [c for c in _STARTED if c.poll() is None] + [child]
+    return child
+
+
+def cannot_start(task: PreparedTask, error: OSError) -> LocalRunError:
+    return LocalRunError(
+        f"step {task.name!r}: cannot run {task.command[0]!r} ({error.strerror}); "
+        "is the package that provides this console script installed in this environment?"
+    )
+
+
 def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | None = None) -> int:
     """Run the task, writing its combined stdout/stderr to ``log_path``; return the exit code.
 
     On Ctrl-C the child is stopped (SIGINT, then SIGTERM, then SIGKILL) before the interrupt propagates.
+    A task with several replicas runs them as one local cluster (:func:`~pipeline_sdk.local.replicas.run_replicas`).
     """
     task.task_root.mkdir(parents=True, exist_ok=True)
+    if task.replicas > 1:
+        from pipeline_sdk.local.replicas import run_replicas
+
+        return run_replicas(task, log_path, echo)
     with open(log_path, "w", buffering=1) as log:
         log.write(f"$ {subprocess.list2cmdline(task.command)}\n")
         try:
-            child = subprocess.Popen(
-                task.command,
-                cwd=task.task_root,
-                env=task.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                start_new_session=True,
-                preexec_fn=_die_with_parent(),
-            )
+            child = start_process(task.command, task.task_root, task.env)
         except OSError as e:
             log.write(f"cannot start: {e}\n")
-            raise LocalRunError(
-                f"step {task.name!r}: cannot run {task.command[0]!r} ({e.strerror}); "
-                "is the package that provides this console script installed in this environment?"
-            ) from None
-        with _RUNNING_LOCK:
-            _RUNNING.add(child)
+            raise cannot_start(task, e) from None
         try:
             assert child.stdout is not None
             for line in child.stdout:
@@ -127,32 +180,35 @@ def run_task(task: PreparedTask, log_path: Path, echo: Callable[[str], None] | N
                     echo(line.rstrip("\n"))
             return child.wait()
         except BaseException:
-            _stop([child])
+            stop_processes([child])
             raise
-        finally:
-            with _RUNNING_LOCK:
-                _RUNNING.discard(child)
 
 
-def stop_running_tasks() -> None:
-    """Stop every step process still running (Ctrl-C while several sweep trials run)."""
-    with _RUNNING_LOCK:
-        children = list(_RUNNING)
-    _stop(children)
+#: Ctrl-C as a terminal sends it, then SIGTERM, then SIGKILL: (signal, seconds to wait after it)
+INTERRUPT: tuple[tuple[signal.Signals, float | None], ...] = (
+    (signal.SIGINT, 5.0),
+    (signal.SIGTERM, 5.0),
+    (signal.SIGKILL, None),
+)
 
 
-def _stop(children: list[subprocess.Popen[str]]) -> None:
-    """Stop the children's process groups: SIGINT (like Ctrl-C), then SIGTERM, then SIGKILL."""
-    for sig, grace in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+def stop_processes(
+    children: Sequence[subprocess.Popen[str]],
+    steps: Sequence[tuple[signal.Signals, float | None]] = INTERRUPT,
+) -> None:
+    """Stop the children's process groups together: each signal of ``steps`` to those still running, then
+    wait up to its grace period (``None``: until they are gone) before the next."""
+    for sig, grace in steps:
         alive = [child for child in children if child.poll() is None]
+        if not alive:
+            return
         for child in alive:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, sig)
-            except ProcessLookupError:
-                pass
+        deadline = None if grace is None else time.monotonic() + grace
         for child in alive:
             try:
-                child.wait(timeout=grace)
+                child.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 continue
 

@@ -1,0 +1,185 @@
+"""A step that runs as a Vertex AI CustomJob: several replicas, a named machine type, Spot VMs.
+
+A plain task asks Vertex AI Pipelines for CPU, memory and accelerator limits and gets one machine. A step
+with ``resources.replica_count`` > 1, a ``resources.machine_type`` or ``scheduling`` settings is instead
+wrapped with google-cloud-pipeline-components' ``create_custom_training_job_from_component``: the task
+runs GCPC's launcher, which creates a CustomJob whose ``worker_pool_specs`` carry the component's own image,
+command and args (pool 0: one primary replica; pool 1: the other R - 1). Vertex AI sets ``CLUSTER_SPEC`` on
+every replica; the trainer joins the cluster from it. ``pipeline-sdk run`` starts the same replicas as local
+processes (:mod:`pipeline_sdk.local.replicas`).
+
+The launcher's own outputs are only ``gcp_resources``: files a replica writes under an output artifact's
+``.path`` (GCS FUSE) are kept, metadata it writes to ``{{$.outputs.output_file}}`` is not read by Vertex AI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig
+
+from pipeline_sdk.accelerators import check_machine, default_machine
+from pipeline_sdk.errors import ConfigError
+
+#: Scheduling strategies this toolkit exposes (Vertex AI's ``Scheduling.Strategy``); null means STANDARD.
+STRATEGIES: tuple[str, ...] = ("STANDARD", "SPOT")
+#: How a compiled executor is recognised as GCPC's CustomJob launcher.
+LAUNCHER_MODULE = "google_cloud_pipeline_components.container.v1.custom_job.launcher"
+_DURATION = re.compile(r"^\d+(\.\d{1,9})?s$")
+# Resolved by Vertex AI at run time to the PipelineJob's own settings, so the CustomJob runs as the pipeline's
+# service account, on its network, with its CMEK key (GCPC's _placeholders; without them a CustomJob runs as
+# the Vertex AI Custom Code Service Agent, unpeered, Google-encrypted).
+_FROM_PIPELINE_JOB = {
+    "service_account": "{{$.pipeline_service_account}}",
+    "network": "{{$.pipeline_network}}",
+    "encryption_spec_key_name": "{{$.pipeline_encryption_key_name}}",
+}
+
+
+@dataclass(frozen=True)
+class CustomJobSettings:
+    """What a wrapped step's CustomJob asks for (``create_custom_training_job_from_component``'s names)."""
+
+    replica_count: int
+    machine_type: str
+    accelerator_type: str
+    accelerator_count: int
+    strategy: str
+    restart_job_on_worker_restart: bool
+    timeout: str | None
+
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``create_custom_training_job_from_component``."""
+        args: dict[str, Any] = {
+            "replica_count": self.replica_count,
+            "machine_type": self.machine_type,
+            "strategy": self.strategy,
+            "restart_job_on_worker_restart": self.restart_job_on_worker_restart,
+            **_FROM_PIPELINE_JOB,
+        }
+        if self.accelerator_type:
+            args.update(accelerator_type=self.accelerator_type, accelerator_count=self.accelerator_count)
+        if self.timeout is not None:
+            args["timeout"] = self.timeout
+        return args
+
+
+def wants_custom_job(step: DictConfig) -> bool:
+    """Whether ``step``'s settings need a CustomJob (more than one replica, a machine type, or scheduling)."""
+    res, scheduling = step.resources, step.scheduling
+    return bool(
+        res.replica_count != 1
+        or res.machine_type
+        or (scheduling.strategy or "STANDARD") != "STANDARD"
+        or scheduling.restart_job_on_worker_restart
+        or scheduling.timeout is not None
+    )
+
+
+def custom_job_settings(name: str, step: DictConfig) -> CustomJobSettings | None:
+    """``steps.<name>``'s CustomJob, checked; ``None`` when the step runs as a plain task."""
+    key = f"steps.{name}"
+    res, scheduling = step.resources, step.scheduling
+    if res.replica_count < 1:
+        raise ConfigError(
+            f"{key}.resources.replica_count: {res.replica_count} is not a number of machines (1 or more)"
+        )
+    if not wants_custom_job(step):
+        return None
+    strategy = scheduling.strategy or "STANDARD"
+    if strategy not in STRATEGIES:
+        raise ConfigError(
+            f"{key}.scheduling.strategy: {strategy!r} is not one of {', '.join(STRATEGIES)} (or null)"
+        )
+    if scheduling.timeout is not None and not _DURATION.match(str(scheduling.timeout)):
+        raise ConfigError(
+            f"{key}.scheduling.timeout: {scheduling.timeout!r} is not a duration in seconds such as '86400s'"
+        )
+    accelerator = res.accelerator_type if res.accelerator_type and res.accelerator_count > 0 else None
+    count = res.accelerator_count if accelerator else 0
+    if res.machine_type:
+        machine = check_machine(str(res.machine_type), accelerator, count, f"{key}.resources").name
+    else:
+        machine = default_machine(accelerator, count, res.cpu, res.memory, f"{key}.resources")
+    return CustomJobSettings(
+        replica_count=int(res.replica_count),
+        machine_type=machine,
+        accelerator_type=accelerator or "",
+        accelerator_count=count,
+        strategy=strategy,
+        restart_job_on_worker_restart=bool(scheduling.restart_job_on_worker_restart),
+        timeout=None if scheduling.timeout is None else str(scheduling.timeout),
+    )
+
+
+def wrap(factory: Any, settings: CustomJobSettings) -> Any:
+    """``factory`` (a loaded container component) as GCPC's CustomJob component with ``settings``."""
+    from google_cloud_pipeline_components.v1.custom_job import create_custom_training_job_from_component
+    from kfp.dsl.base_component import BlockPipelineTaskRegistration
+
+    # GCPC reads the component's pipeline spec, which kfp builds by calling the component: inside the
+    # pipeline being built that call would add a stray task to it.
+    with BlockPipelineTaskRegistration():
+        return create_custom_training_job_from_component(factory, **settings.arguments())
+
+
+def is_launcher(command: list[str]) -> bool:
+    """Whether a compiled container ``command`` is GCPC's CustomJob launcher."""
+    return LAUNCHER_MODULE in command
+
+
+def worker_pools(component: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``worker_pool_specs`` of a compiled component (JSON form); empty for any other component."""
+    parameters = component.get("inputDefinitions", {}).get("parameters", {})
+    pools = parameters.get("worker_pool_specs", {}).get("defaultValue") or []
+    return [pool for pool in pools if isinstance(pool, dict)]
+
+
+def pool_args(component: Mapping[str, Any]) -> list[str]:
+    """The container args of every worker pool of a compiled CustomJob component."""
+    return [
+        arg
+        for pool in worker_pools(component)
+        for arg in pool.get("container_spec", {}).get("args", [])
+        if isinstance(arg, str)
+    ]
+
+
+def without_launcher(component_spec: Any) -> Any:
+    """A copy of a compiled CustomJob ``ComponentSpec`` (proto) with only the wrapped component's own
+    inputs and outputs: what its worker pools' command sees."""
+    from google_cloud_pipeline_components.v1.custom_job import component
+
+    launcher = component.custom_training_job.component_spec
+    own = type(component_spec)()
+    own.CopyFrom(component_spec)
+    for name in launcher.inputs or {}:
+        if name in own.input_definitions.parameters:
+            del own.input_definitions.parameters[name]
+    for name in launcher.outputs or {}:
+        if name in own.output_definitions.parameters:
+            del own.output_definitions.parameters[name]
+    return own
+
+
+def wrapped_steps(cfg: DictConfig) -> list[str]:
+    """The configured steps that run as CustomJobs."""
+    return [str(name) for name, step in cfg.steps.items() if wants_custom_job(step)]
+
+
+__all__ = [
+    "LAUNCHER_MODULE",
+    "STRATEGIES",
+    "CustomJobSettings",
+    "custom_job_settings",
+    "is_launcher",
+    "pool_args",
+    "wants_custom_job",
+    "without_launcher",
+    "worker_pools",
+    "wrap",
+    "wrapped_steps",
+]
