@@ -148,6 +148,25 @@ def fashion_mnist() -> Path:
     return FASHION_MNIST
 
 
+@pytest.fixture(scope="session")
+def fashion_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 10,000 training and 2,000 test images of the real Fashion-MNIST, as plain IDX files."""
+    if not (FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+    from trainer import load_idx_dataset
+
+    full = load_idx_dataset(FASHION_MNIST)
+    root = tmp_path_factory.mktemp("fashion") / "data"
+    root.mkdir()
+    for split, images, labels, count in (
+        ("train", full.train_images, full.train_labels, 10_000),
+        ("t10k", full.test_images, full.test_labels, 2_000),
+    ):
+        (root / f"{split}-images-idx3-ubyte").write_bytes(idx_bytes(images[:count]))
+        (root / f"{split}-labels-idx1-ubyte").write_bytes(idx_bytes(labels[:count]))
+    return root
+
+
 @pytest.fixture
 def copy_tree() -> Callable[[Path, Path], Path]:
     def copy(src: Path, dst: Path) -> Path:

@@ -3,11 +3,14 @@
 - ``ShardRecorder`` (Lightning): each rank writes the training-image indices it sees each epoch.
 - ``ReturnRecorder`` (Hydra): writes what the task function returned, as a sweeper receives it.
 - ``SpoilLastEpoch`` (Lightning): wrecks the classifier head before the last epoch's validation.
+- ``BatchRecorder`` (Lightning): each rank writes its batch size and batches per epoch.
+- ``StallAtEpoch`` (Lightning): announces the start of an epoch in a file, then hangs (a run to kill there).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +50,25 @@ class SpoilLastEpoch(pl.Callback):
         with torch.no_grad():
             head.weight.zero_()
             head.bias.copy_(torch.arange(len(head.bias), 0, -1, dtype=head.bias.dtype))
+
+
+class BatchRecorder(pl.Callback):
+    def __init__(self, out_dir: str) -> None:
+        self.out_dir = Path(out_dir)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        batches = trainer.train_dataloader
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        record = {"batch_size": batches.batch_size, "batches": len(batches), "world_size": trainer.world_size}
+        (self.out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+
+
+class StallAtEpoch(pl.Callback):
+    def __init__(self, epoch: int, marker: str) -> None:
+        self.epoch = epoch
+        self.marker = Path(marker)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.current_epoch == self.epoch:
+            self.marker.write_text(str(self.epoch))
+            time.sleep(3600)
