@@ -1,0 +1,71 @@
+"""The small pieces: URI mapping, the executor input's Hydra form, config flattening, chart ticks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from select_best import SelectError
+from select_best.locations import hydra_inert, local_path
+from select_best.report import _axis
+from select_best.trials import flatten
+
+
+@pytest.mark.parametrize(
+    ("uri", "path"),
+    [
+        ("gs://bucket/root/train-1/model", "/gcs/bucket/root/train-1/model"),
+        ("minio://mlpipeline/v2/artifacts/x", "/minio/mlpipeline/v2/artifacts/x"),
+        ("s3://b/k", "/s3/b/k"),
+        ("/tmp/run/train/model", "/tmp/run/train/model"),
+    ],
+)
+def test_uris_map_to_the_mounts_kfp_uses(uri: str, path: str) -> None:
+    assert local_path(uri) == Path(path)
+    kfp_dsl = pytest.importorskip("kfp.dsl")
+    assert kfp_dsl.Model(uri=uri).path == path  # the same mapping as kfp's own Artifact.path
+
+
+def test_an_empty_uri_is_refused() -> None:
+    with pytest.raises(SelectError, match="empty URI"):
+        local_path("")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["it's", "${oc.env:HOME}", "\\", "\\'", "trailing\\", '"quoted"', "é ü", "a=b,c", "[1]", "\\${x}"],
+)
+def test_hydra_gives_the_rewritten_executor_input_back_verbatim(value: str) -> None:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    original = json.dumps({"inputs": {"artifacts": {"trials": {"artifacts": [{"uri": f"/tmp/{value}"}]}}}})
+    override = OverridesParser.create().parse_override(f"kfp.executor_input='{hydra_inert(original)}'")
+    cfg = OmegaConf.create({"kfp": {"executor_input": None}})
+    OmegaConf.update(cfg, override.key_or_group, override.value())
+    assert json.loads(cfg.kfp.executor_input) == json.loads(original)
+
+
+def test_flatten_keeps_lists_and_empty_mappings_as_values() -> None:
+    assert flatten({"model": {"net": {"channels": [24, 48]}, "lr": 0.1}, "logger": {}}) == {
+        "model.net.channels": [24, 48],
+        "model.lr": 0.1,
+        "logger": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "ticks"),
+    [
+        (0.7402, 0.8286, [0.74, 0.76, 0.78, 0.8, 0.82, 0.84]),
+        (0.726, 0.8286, [0.7, 0.75, 0.8, 0.85]),
+        (0.8, 0.8, [0.795, 0.8, 0.805]),
+        (1.0, 1.0, [0.995, 1.0]),
+        (0.0, 0.0, [0.0, 0.005]),
+        (0.1, 0.95, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+    ],
+)
+def test_chart_ticks_are_round_and_cover_the_values(lo: float, hi: float, ticks: list[float]) -> None:
+    assert _axis(lo, hi) == ticks
