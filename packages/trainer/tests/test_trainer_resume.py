@@ -1,8 +1,13 @@
-"""Exact resume with augmentation, and DDP ranks that agree on the batch order when no seed is given."""
+"""Exact resume with augmentation, DDP ranks that agree on the batch order when no seed is given, and resume
+after a preemption (a killed run, a half-written checkpoint)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +70,51 @@ def test_ddp_ranks_without_a_seed_see_disjoint_covering_shards(
         assert set(rank0) | set(rank1) == set(range(fit_images))
         orders.append(rank0)
     assert orders[0] != orders[1]  # still a new order every epoch
+
+
+def test_a_run_killed_in_its_second_epoch_resumes_there(
+    fast_overrides: list[str], probes, trainer_command: str, tmp_path: Path
+) -> None:
+    """A Spot VM's preemption, as hard as it gets: SIGKILL during epoch 2 of 2; the rerun trains epoch 2 only."""
+    out = Path(next(o for o in fast_overrides if o.startswith("paths.output_dir=")).split("=", 1)[1])
+    marker = tmp_path / "stalled"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.Popen(
+        [trainer_command, *fast_overrides, "trainer.max_epochs=2",
+         "+callbacks.stall._target_=trainer_probes.StallAtEpoch", "+callbacks.stall.epoch=1",
+         f"+callbacks.stall.marker={marker}"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), proc.stderr.read() if proc.poll() is not None and proc.stderr else "no epoch 2"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    ckpt = out / "checkpoints" / "last.ckpt"
+    first = torch.load(ckpt, weights_only=True)
+    assert first["epoch"] == 0 and not (out / "model.pt").exists()
+    (out / "checkpoints" / ".last.ckpt.0badc0de.tmp").write_bytes(b"half a checkpoint")  # a write cut short
+    resumed = train(compose_config([*fast_overrides, "trainer.max_epochs=2"]))
+    assert resumed["epochs"] == 2
+    assert resumed["epoch_times_s"][0] == first["callbacks"]["RunHistory"]["epoch_times_s"][0]  # not re-run
+    last = torch.load(ckpt, weights_only=True)
+    assert last["epoch"] == 1 and last["global_step"] == 2 * first["global_step"]
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_an_unreadable_last_checkpoint_is_not_resumed(
+    fast_overrides: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = compose_config([*fast_overrides, "trainer.max_epochs=1"])
+    train(cfg)
+    ckpt = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])  # what a non-atomic copy cut short would leave
+    with caplog.at_level(logging.WARNING, logger="trainer"):
+        metrics = train(cfg)
+    assert f"{ckpt} cannot be read" in caplog.text and "training starts afresh" in caplog.text
+    assert metrics["epochs"] == 1
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 0  # rewritten whole
