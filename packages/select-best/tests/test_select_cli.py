@@ -69,3 +69,15 @@ def test_help_states_the_selection_rule(cli) -> None:
     assert result.returncode == 0
     assert "highest validation accuracy" in result.stdout
     assert "Test accuracy is shown but never used to choose" in result.stdout
+
+
+def test_a_trial_with_an_unreadable_config_still_counts(tmp_path: Path, cli, trial) -> None:
+    t1 = trial(tmp_path / "t1", config={"data.batch_size": 64})
+    t2 = trial(tmp_path / "t2", "lr0.008")
+    (t2 / "config.yaml").write_text("model: [unclosed\n")
+    result = cli(f"trials=[{t1},{t2}]", f"paths.output_dir={tmp_path / 'out'}")
+    assert result.returncode == 0, result.stderr
+    assert "best: trial 2 (val_accuracy 0.8286)" in result.stdout
+    assert f"- trial 2: parameters unknown (cannot read {t2 / 'config.yaml'}: " in result.stdout
+    # with one readable config nothing differs, so no parameter columns
+    assert "| trial | val accuracy |" in result.stdout

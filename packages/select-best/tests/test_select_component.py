@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 
-def test_best_is_chosen_by_validation_accuracy_not_test_accuracy(tmp_path: Path, run_component, trial) -> None:
+def test_best_is_chosen_by_validation_accuracy_not_test_accuracy(
+    tmp_path: Path, run_component, trial
+) -> None:
     # trial 1 has the better test accuracy, trial 2 the better validation accuracy: 2 must win
     t1 = trial(tmp_path / "t1", "lr0.002", metrics={"val_accuracy": 0.80, "test_accuracy": 0.90})
     t2 = trial(tmp_path / "t2", "lr0.008", metrics={"val_accuracy": 0.85, "test_accuracy": 0.81})
@@ -24,7 +26,13 @@ def test_best_is_chosen_by_validation_accuracy_not_test_accuracy(tmp_path: Path,
     assert selection["source"] == str(t2)
     assert selection["parameters"] == {"model.optimizer.lr": 0.008, "model.scheduler.max_lr": 0.008}
 
-    expected = {"val_accuracy": 0.85, "test_accuracy": 0.81, "best_trial": 2.0, "trials": 2.0, "failed_trials": 0.0}
+    expected = {
+        "val_accuracy": 0.85,
+        "test_accuracy": 0.81,
+        "best_trial": 2.0,
+        "trials": 2.0,
+        "failed_trials": 0.0,
+    }
     assert json.loads(run.output("metrics").read_text()) == expected
     table = run.output("table").read_text()
     assert table in run.result.stdout
@@ -33,10 +41,10 @@ def test_best_is_chosen_by_validation_accuracy_not_test_accuracy(tmp_path: Path,
 
 
 def test_kfp_reads_every_output_from_the_executor_output(tmp_path: Path, run_component, trial) -> None:
+    from google.protobuf import json_format
     from kfp import components
     from kfp.local import executor_output_utils
     from kfp.pipeline_spec import pipeline_spec_pb2
-    from google.protobuf import json_format
 
     trials = [trial(tmp_path / "t1"), trial(tmp_path / "t2", "lr0.008")]
     run = run_component(trials)
@@ -91,36 +99,47 @@ def test_a_trial_without_validation_accuracy_is_not_ranked(tmp_path: Path, run_c
     assert "best: trial 2" in run.result.stdout
 
 
-def test_every_trial_failed_is_one_error_and_nothing_is_written(tmp_path: Path, run_component, listing, trial) -> None:
+def test_every_trial_failed_is_one_error_and_nothing_is_written(
+    tmp_path: Path, run_component, listing, trial
+) -> None:
     trials = [trial(tmp_path / "t1", files=("model.pt",)), tmp_path / "gone"]
     run = run_component(trials)
     assert run.result.returncode == 1
     assert run.result.stdout == ""
     lines = run.result.stderr.splitlines()
     assert len(lines) == 1, run.result.stderr
-    assert lines[0].startswith("select-best: error: all 2 trials failed, nothing to select (trial 1: no metrics.json")
+    assert lines[0].startswith(
+        "select-best: error: all 2 trials failed, nothing to select (trial 1: no metrics.json"
+    )
     assert listing(run.task_root) == []
 
 
-def test_trial_paths_with_quotes_dollars_and_backslashes_stay_data(tmp_path: Path, run_component, trial) -> None:
+def test_trial_paths_with_quotes_dollars_and_backslashes_stay_data(
+    tmp_path: Path, run_component, trial
+) -> None:
     # the backend pastes raw JSON into '...'; paths like these would otherwise end the Hydra string or interpolate
-    odd = tmp_path / "it's ${oc.env:HOME} \\ \"x\" é"
+    odd = tmp_path / 'it\'s ${oc.env:HOME} \\ "x" é'
     trials = [trial(odd / "t1"), trial(odd / "t2", "lr0.008")]
     run = run_component(trials, task_root=odd / "select-best")
     assert run.result.returncode == 0, run.result.stderr
     assert f"-> {odd / 'select-best' / 'best_model'}" in run.result.stdout
     assert json.loads(run.output("metrics").read_text())["best_trial"] == 2
-    assert run.executor_output()["artifacts"]["best_model"]["artifacts"][0]["metadata"]["source"] == str(trials[1])
+    assert run.executor_output()["artifacts"]["best_model"]["artifacts"][0]["metadata"]["source"] == str(
+        trials[1]
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("'{\"inputs\": {\"artifacts\": '", "kfp.executor_input is not valid JSON: Expecting value: line 1 column 26"),
+        (
+            '\'{"inputs": {"artifacts": \'',
+            "kfp.executor_input is not valid JSON: Expecting value: line 1 column 26",
+        ),
         ("'[1, 2]'", "kfp.executor_input is not a JSON object"),
         ("'{\"outputs\": {}}'", "kfp.executor_input has no inputs"),
         (
-            "'{\"inputs\": {\"artifacts\": {\"trials\": {\"artifacts\": []}}}, \"outputs\": {\"artifacts\": {}}}'",
+            '\'{"inputs": {"artifacts": {"trials": {"artifacts": []}}}, "outputs": {"artifacts": {}}}\'',
             "kfp.executor_input has no outputs.artifacts.best_model",
         ),
     ],
@@ -148,7 +167,9 @@ def test_an_unknown_uri_scheme_is_one_line(tmp_path: Path, run_component, trial,
     )
 
 
-def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path, run_component, listing, trial) -> None:
+def test_an_unwritable_output_is_one_line_and_leaves_nothing(
+    tmp_path: Path, run_component, listing, trial
+) -> None:
     blocker = tmp_path / "pipeline-root"
     blocker.write_text("a file where the task root should be")
     run = run_component([trial(tmp_path / "t1")], task_root=blocker / "select-best")
@@ -162,7 +183,9 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path, run
 
 def test_a_failure_midway_removes_what_this_run_wrote(tmp_path: Path, run_component, listing, trial) -> None:
     root = tmp_path / "pipeline-root" / "select-best"
-    (root / "table").mkdir(parents=True)  # the table output cannot be written: best_model, metrics... come first
+    (root / "table").mkdir(
+        parents=True
+    )  # the table output cannot be written: best_model, metrics... come first
     run = run_component([trial(tmp_path / "t1")], task_root=root)
     assert run.result.returncode == 1
     assert run.result.stderr == f"select-best: error: cannot write {root / 'table'}: Is a directory\n"

@@ -34,7 +34,10 @@ def test_report_has_the_table_a_curve_per_trial_and_the_confusion_matrix(report:
     html = report.read_text()
     rows = re.findall(r"<tr(?: class=\"(\w+)\")?><td class=\"num\">(\d+)</td>", html)
     assert rows == [("", "1"), ("best", "2"), ("failed", "3")]
-    assert re.findall(r'<polyline class="curve" data-trial="(\d+)"', html) == ["1", "2"]  # the failed one has none
+    assert re.findall(r'<polyline class="curve" data-trial="(\d+)"', html) == [
+        "1",
+        "2",
+    ]  # the failed one has none
     points = re.search(r'data-trial="2" points="([^"]+)"', html).group(1).split()
     assert len(points) == 3  # one per epoch
     assert "highest validation accuracy" in html

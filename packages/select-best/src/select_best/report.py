@@ -50,8 +50,10 @@ def _table(selection: Selection) -> str:
     for trial in selection.trials:
         css = "best" if trial is selection.best else ("failed" if not trial.succeeded else "")
         out.append(f'<tr class="{css}">' if css else "<tr>")
-        for name, cell in zip(head, row(selection, trial)):
-            out.append(f'<td class="num">{escape(cell)}</td>' if name in _NUMERIC else f"<td>{escape(cell)}</td>")
+        for name, cell in zip(head, row(selection, trial), strict=True):
+            out.append(
+                f'<td class="num">{escape(cell)}</td>' if name in _NUMERIC else f"<td>{escape(cell)}</td>"
+            )
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -91,7 +93,9 @@ def _curves(selection: Selection) -> str:
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#c8ced6"/>',
     ]
     for tick in ticks:
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e7ec"/>')
+        out.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e7ec"/>'
+        )
         out.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick * 100:.1f} %</text>')
     step = max(1, round(epochs / 10))
     for epoch in range(1, epochs + 1, step):
@@ -127,24 +131,28 @@ def _curves(selection: Selection) -> str:
 def _heat(fraction: float) -> tuple[str, str]:
     """Background and text colour for a cell holding ``fraction`` of its row (white → deep blue)."""
     low, high = (247, 251, 255), (8, 69, 148)
-    rgb = tuple(round(a + (b - a) * fraction) for a, b in zip(low, high))
+    rgb = tuple(round(a + (b - a) * fraction) for a, b in zip(low, high, strict=True))
     return f"rgb({rgb[0]},{rgb[1]},{rgb[2]})", ("#fff" if fraction > 0.5 else "#1d2430")
 
 
 def _confusion(trial: Trial) -> str:
     matrix = trial.metrics.get("confusion_matrix")
     names = trial.metrics.get("class_names")
-    if not (isinstance(matrix, list) and matrix and all(isinstance(r, list) and len(r) == len(matrix) for r in matrix)):
+    if not (
+        isinstance(matrix, list)
+        and matrix
+        and all(isinstance(r, list) and len(r) == len(matrix) for r in matrix)
+    ):
         return "<p>The best trial's metrics.json has no confusion matrix.</p>"
     if not (isinstance(names, list) and len(names) == len(matrix)):
         names = [str(i) for i in range(len(matrix))]
     out = ['<table class="confusion"><thead><tr><th></th>']
     out += [f"<th>{escape(str(n))}</th>" for n in names]
     out.append("</tr></thead><tbody>")
-    for name, counts in zip(names, matrix):
+    for name, counts in zip(names, matrix, strict=True):
         total = sum(c for c in counts if isinstance(c, (int, float))) or 1
         out.append(f'<tr><th class="true">{escape(str(name))}</th>')
-        for predicted, count in zip(names, counts):
+        for predicted, count in zip(names, counts, strict=True):
             value = count if isinstance(count, (int, float)) else 0
             background, colour = _heat(value / total)
             tip = f"true {name}, predicted {predicted}: {value} ({value / total:.1%} of the row)"

@@ -55,7 +55,7 @@ def differing_parameters(trials: list[Trial]) -> list[str]:
         if key.startswith(_IGNORED_PREFIXES):
             continue
         values = [t.config.get(key, _MISSING) for t in configured]
-        if all(_mentions_own_output_dir(t, v) for t, v in zip(configured, values)):
+        if all(_mentions_own_output_dir(t, v) for t, v in zip(configured, values, strict=True)):
             continue
         distinct = {json.dumps(v, sort_keys=True, default=str) if v is not _MISSING else "" for v in values}
         if len(distinct) > 1:

@@ -19,7 +19,7 @@ def format_value(value: Any) -> str:
 
 
 def _accuracy(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
+    return "-" if value is None else f"{value:.4f}"
 
 
 def header(selection: Selection) -> list[str]:
@@ -27,14 +27,14 @@ def header(selection: Selection) -> list[str]:
 
 
 def row(selection: Selection, trial: Trial) -> list[str]:
-    params = [format_value(trial.config[k]) if k in trial.config else "–" for k in selection.parameters]
+    params = [format_value(trial.config[k]) if k in trial.config else "-" for k in selection.parameters]
     seconds = trial.train_time_s
     return [
         str(trial.number),
         *params,
         _accuracy(trial.val_accuracy if trial.succeeded else None),
         _accuracy(trial.test_accuracy if trial.succeeded else None),
-        "–" if seconds is None or not trial.succeeded else f"{seconds:.1f}",
+        "-" if seconds is None or not trial.succeeded else f"{seconds:.1f}",
         "succeeded" if trial.succeeded else "failed",
         "best" if trial is selection.best else "",
     ]
@@ -43,7 +43,11 @@ def row(selection: Selection, trial: Trial) -> list[str]:
 def notes(selection: Selection) -> list[str]:
     """One line per failed trial and per trial whose parameters are unknown."""
     lines = [f"trial {t.number} failed: {t.error}" for t in selection.failed]
-    lines += [f"trial {t.number}: parameters unknown ({t.config_error})" for t in selection.trials if t.config_error]
+    lines += [
+        f"trial {t.number}: parameters unknown ({t.config_error})"
+        for t in selection.trials
+        if t.succeeded and t.config_error
+    ]
     return lines
 
 
@@ -73,4 +77,9 @@ def markdown(selection: Selection) -> str:
             cells = [f"**{c}**" if c else c for c in cells]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     extra = [f"- {_md_cell(n)}" for n in notes(selection)]
-    return "\n".join([summary(selection), "", f"Selection: {RULE}.", "", *lines, *([""] + extra if extra else [])]) + "\n"
+    return (
+        "\n".join(
+            [summary(selection), "", f"Selection: {RULE}.", "", *lines, *(["", *extra] if extra else [])]
+        )
+        + "\n"
+    )

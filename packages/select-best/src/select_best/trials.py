@@ -104,7 +104,14 @@ def _read_config(directory: Path) -> tuple[dict[str, Any], str | None]:
     try:
         # resolve=False: the trainer wrote the config resolved; anything still looking like ${...} is data
         loaded = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, OmegaConfBaseException, ValueError, TypeError) as exc:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        yaml.YAMLError,
+        OmegaConfBaseException,
+        ValueError,
+        TypeError,
+    ) as exc:
         return {}, f"cannot read {path}: {' '.join(str(exc).split())}"
     if not isinstance(loaded, dict):
         return {}, f"{path} is not a mapping"
