@@ -40,7 +40,9 @@ def test_a_vertex_cluster_spec_gives_nodes_rank_and_rendezvous() -> None:
     primary = spec({"workerpool0": ["127.0.0.1:29500"], "workerpool1": ["127.0.0.1:29501"]},
                    {"type": "workerpool0", "index": 0})  # fmt: skip
     assert parse_cluster_spec(primary) == ClusterSpec(2, 0, "127.0.0.1", 29500)
-    ipv6 = spec({"workerpool0": ["[::1]:2222"], "workerpool1": ["[::1]:2223"]}, {"type": "workerpool1", "index": 0})
+    ipv6 = spec(
+        {"workerpool0": ["[::1]:2222"], "workerpool1": ["[::1]:2223"]}, {"type": "workerpool1", "index": 0}
+    )
     assert parse_cluster_spec(ipv6) == ClusterSpec(2, 1, "::1", 2222)
 
 
@@ -124,12 +126,16 @@ def test_a_cluster_spec_against_an_explicit_num_nodes_is_refused(
 ) -> None:
     monkeypatch.setenv("CLUSTER_SPEC", spec(TWO, {"type": "workerpool0", "index": 0}))
     cfg = compose_config([*fast_overrides, "+trainer.num_nodes=3"])
-    with pytest.raises(TrainerError, match="^trainer.num_nodes=3 but CLUSTER_SPEC describes 2 training nodes$"):
+    with pytest.raises(
+        TrainerError, match=r"^trainer\.num_nodes=3 but CLUSTER_SPEC describes 2 training nodes$"
+    ):
         train(cfg)
     assert not Path(cfg.paths.output_dir).exists()
 
 
-def test_a_batch_that_does_not_split_over_the_processes_is_refused(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
+def test_a_batch_that_does_not_split_over_the_processes_is_refused(
+    run_cli, fast, tiny_data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     result = run_cli(
         f"data.data_dir={tiny_data}", f"paths.output_dir={out}", *fast,
@@ -157,7 +163,11 @@ def test_the_global_batch_is_split_over_ddp_processes(
     result = run_cli(*common, f"paths.output_dir={double}", "trainer=ddp", "trainer.accelerator=cpu",
                      "trainer.devices=2", *record, f"+callbacks.batches.out_dir={double}/batches", timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    train(compose_config([*common, f"paths.output_dir={single}", *record, f"+callbacks.batches.out_dir={single}/b"]))
+    train(
+        compose_config(
+            [*common, f"paths.output_dir={single}", *record, f"+callbacks.batches.out_dir={single}/b"]
+        )
+    )
     one = json.loads((single / "b" / "rank0.json").read_text())
     ranks = [json.loads((double / "batches" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert one == {"batch_size": 50, "batches": 10, "world_size": 1}  # 500 training images
@@ -211,7 +221,10 @@ def test_two_nodes_join_through_cluster_spec_alone(
     assert metrics["world_size"] == 2 and metrics["epochs"] == 1
     assert sum(map(sum, metrics["confusion_matrix"])) == 2000  # each test image counted once over both ranks
     assert metrics["test_accuracy"] > 0.7
-    digests = [re.findall(rf"rank {rank} of 2: weights sha256 ([0-9a-f]{{64}})", log) for rank, log in enumerate(logs)]
+    digests = [
+        re.findall(rf"rank {rank} of 2: weights sha256 ([0-9a-f]{{64}})", log)
+        for rank, log in enumerate(logs)
+    ]
     assert digests[0] == digests[1] == [metrics["weights_sha256"]], logs
     assert weights_digest(torch.load(outs[0] / "model.pt", weights_only=True)) == metrics["weights_sha256"]
     assert {"model.pt", "metrics.json", "config.yaml", "checkpoints"} <= {p.name for p in outs[0].iterdir()}

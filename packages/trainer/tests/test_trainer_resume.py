@@ -89,7 +89,9 @@ def test_a_run_killed_in_its_second_epoch_resumes_there(
         deadline = time.monotonic() + 120
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert marker.exists(), proc.stderr.read() if proc.poll() is not None and proc.stderr else "no epoch 2"
+        assert marker.exists(), (
+            proc.stderr.read() if proc.poll() is not None and proc.stderr else "no epoch 2"
+        )
     finally:
         proc.kill()
         proc.communicate(timeout=60)

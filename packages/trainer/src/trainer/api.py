@@ -142,7 +142,7 @@ def _unreadable(path: Path) -> str | None:
 
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to load means: do not resume from it
+    except Exception as exc:  # any failure to load means: do not resume from it
         return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
     if not isinstance(checkpoint, dict) or not {"epoch", "state_dict"} <= checkpoint.keys():
         return "not a Lightning checkpoint"

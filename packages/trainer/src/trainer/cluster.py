@@ -62,18 +62,18 @@ def _fail(what: str) -> TrainerError:
 
 def _address(entry: Any, where: str) -> tuple[str, int]:
     if not isinstance(entry, str):
-        raise _fail(f"{where} is {json.dumps(entry)}, not a \"host:port\" string")
+        raise _fail(f'{where} is {json.dumps(entry)}, not a "host:port" string')
     host, sep, port = entry.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")  # an IPv6 literal, [::1]:2222
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise _fail(f"{where} is {json.dumps(entry)}, not \"host:port\" with a port from 1 to 65535")
+        raise _fail(f'{where} is {json.dumps(entry)}, not "host:port" with a port from 1 to 65535')
     return host, int(port)
 
 
 def _pool(cluster: dict[str, Any], name: str) -> list[Any]:
     pool = cluster.get(name, [])
     if not isinstance(pool, list):
-        raise _fail(f"cluster.{name} is not a list of \"host:port\" strings")
+        raise _fail(f'cluster.{name} is not a list of "host:port" strings')
     return pool
 
 
@@ -94,7 +94,9 @@ def parse_cluster_spec(text: str) -> ClusterSpec:
     if len(primary) != 1:
         raise _fail(f"cluster.{PRIMARY_POOL} lists {len(primary)} replicas; the primary pool has exactly one")
     pools = {PRIMARY_POOL: primary, WORKER_POOL: workers}
-    addresses = [_address(e, f"cluster.{name}[{i}]") for name, pool in pools.items() for i, e in enumerate(pool)]
+    addresses = [
+        _address(e, f"cluster.{name}[{i}]") for name, pool in pools.items() for i, e in enumerate(pool)
+    ]
     kind, index = task.get("type"), task.get("index")
     if kind not in TRAINING_POOLS:
         raise _fail(f"task.type is {json.dumps(kind)}; the trainer runs on {' or '.join(TRAINING_POOLS)}")
@@ -132,4 +134,3 @@ class VertexEnvironment(LightningEnvironment):
 
     def node_rank(self) -> int:
         return self.spec.node_rank
-
