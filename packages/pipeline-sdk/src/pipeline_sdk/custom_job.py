@@ -139,13 +139,10 @@ def worker_pools(component: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def pool_args(component: Mapping[str, Any]) -> list[str]:
-    """The container args of every worker pool of a compiled CustomJob component."""
-    return [
-        arg
-        for pool in worker_pools(component)
-        for arg in pool.get("container_spec", {}).get("args", [])
-        if isinstance(arg, str)
-    ]
+    """The container args of a compiled CustomJob component's worker pools, each once (GCPC gives every
+    pool the same container)."""
+    args = (arg for pool in worker_pools(component) for arg in pool.get("container_spec", {}).get("args", []))
+    return list(dict.fromkeys(arg for arg in args if isinstance(arg, str)))
 
 
 def without_launcher(component_spec: Any) -> Any:

@@ -130,8 +130,30 @@ class KfpClient:
         return RunStatus(state, state in _TERMINAL, state == "SUCCEEDED", one_line(error) if error else None)
 
 
+def check_no_custom_jobs(cfg: DictConfig) -> None:
+    """Raise :class:`PreflightError` for a step that only Vertex AI can run: a CustomJob (several replicas,
+    a machine type, Spot or other scheduling) is started by GCPC's launcher through the Vertex AI API."""
+    from pipeline_sdk.custom_job import wrapped_steps
+
+    for name in wrapped_steps(cfg):
+        res, scheduling = cfg.steps[name].resources, cfg.steps[name].scheduling
+        asked = [
+            f"replica_count={res.replica_count}" if res.replica_count != 1 else "",
+            f"machine_type={res.machine_type}" if res.machine_type else "",
+            f"strategy={scheduling.strategy}" if (scheduling.strategy or "STANDARD") != "STANDARD" else "",
+            "restart_job_on_worker_restart" if scheduling.restart_job_on_worker_restart else "",
+            f"timeout={scheduling.timeout}" if scheduling.timeout is not None else "",
+        ]
+        raise PreflightError(
+            f"steps.{name} ({', '.join(a for a in asked if a)}) runs as a Vertex AI CustomJob, which backend=kfp "
+            "cannot start: submit with backend=vertex, run it on this machine with `pipeline-sdk run`, or drop "
+            "those settings for KFP"
+        )
+
+
 def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
     """Create a run of ``compiled`` on the KFP API at ``cfg.kfp.host``; raises SubmitError."""
+    check_no_custom_jobs(cfg)
     host = cfg.kfp.host
     if not host or not str(host).startswith(("http://", "https://")):
         raise PreflightError(

@@ -59,13 +59,21 @@ def bucket_of(pipeline_root: str | None) -> str:
 
 
 def accelerators(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """Yield ``(executor, accelerator type)`` for every executor of a compiled spec that asks for one."""
+    """Yield ``(where, accelerator type)`` for every executor of a compiled spec that asks for one, and for
+    every worker pool of a CustomJob step."""
+    from pipeline_sdk.custom_job import worker_pools
+
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     for name, executor in sorted(executors.items()):
         accelerator = executor.get("container", {}).get("resources", {}).get("accelerator") or {}
         kind = accelerator.get("resourceType") or accelerator.get("type")
         if kind:
             yield name, str(kind)
+    for name, component in sorted(spec.get("components", {}).items()):
+        for number, pool in enumerate(worker_pools(component)):
+            kind = pool.get("machine_spec", {}).get("accelerator_type")
+            if kind:
+                yield f"{name} worker pool {number}", str(kind)
 
 
 def check_accelerators(spec: Mapping[str, Any]) -> None:
