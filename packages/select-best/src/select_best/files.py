@@ -6,25 +6,24 @@ A crash or Ctrl-C never leaves a half-written file; files get the mode a plain `
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
-def _temp_sibling(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a sibling temp file, then rename it into place."""
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A new sibling temp file to write; renamed to ``path`` when the block succeeds, removed otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_sibling(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with tmp.open("xb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -34,7 +33,8 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode())
+    with _replacing(path) as f:
+        f.write(text.encode())
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -42,15 +42,6 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def copy_file(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` through a sibling temp file (contents only, ``open()``'s mode)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_sibling(target)
-    try:
-        with source.open("rb") as src, tmp.open("xb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Copy ``source``'s contents to ``target`` (with ``open()``'s mode, not the source's)."""
+    with source.open("rb") as src, _replacing(target) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
