@@ -163,7 +163,10 @@ def test_one_replica_without_scheduling_compiles_as_before(repo: Path, tmp_path:
     ("overrides", "message"),
     [
         (["steps.train.resources.replica_count=0"], "steps.train.resources.replica_count: 0 is not a number"),
-        (["steps.train.resources.replica_count=-2"], "steps.train.resources.replica_count: -2 is not a number"),
+        (
+            ["steps.train.resources.replica_count=-2"],
+            "steps.train.resources.replica_count: -2 is not a number",
+        ),
         (
             ["steps.train.resources.machine_type=n2-standard-8"],
             "steps.train.resources.machine_type: 'n2-standard-8' cannot hold 1 x NVIDIA_L4 (it takes no GPU); "
@@ -184,7 +187,10 @@ def test_one_replica_without_scheduling_compiles_as_before(repo: Path, tmp_path:
             "'g2-standrd-8' is not a Vertex AI training machine type (did you mean g2-standard-8",
         ),
         (
-            ["steps.train.resources.machine_type=g2-standard-8", "steps.train.resources.accelerator_type=null"],
+            [
+                "steps.train.resources.machine_type=g2-standard-8",
+                "steps.train.resources.accelerator_type=null",
+            ],
             "'g2-standard-8' comes with 1 x NVIDIA_L4; set steps.train.resources.accelerator_type=NVIDIA_L4",
         ),
         (["steps.train.scheduling.strategy=spot"], "steps.train.scheduling.strategy: 'spot' is not one of"),
@@ -236,7 +242,9 @@ def test_known_vertex_pairings_are_accepted(machine: str, accelerator: str | Non
     ],
 )
 def test_impossible_pairings_are_refused(machine: str, accelerator: str, count: int) -> None:
-    with pytest.raises(ConfigError, match=rf"^steps\.train\.resources\.machine_type: '{machine}' cannot hold"):
+    with pytest.raises(
+        ConfigError, match=rf"^steps\.train\.resources\.machine_type: '{machine}' cannot hold"
+    ):
         check_machine(machine, accelerator, count, "steps.train.resources")
 
 
