@@ -11,9 +11,10 @@ from pipeline_sdk.config import load_config
 from pipeline_sdk.images.components import source_version
 
 REPO = Path(__file__).resolve().parents[4]
-VERSIONS = {name: source_version(REPO / "packages" / name) for name in ("data-prepare", "trainer")}
+COMPONENT_PACKAGES = ("data-prepare", "select-best", "trainer")
+VERSIONS = {name: source_version(REPO / "packages" / name) for name in COMPONENT_PACKAGES}
 #: package folder → distribution name, which names the image
-IMAGES = {"data-prepare": "hydra-vertex-data-prepare", "trainer": "hydra-vertex-trainer"}
+IMAGES = {name: f"hydra-vertex-{name}" for name in COMPONENT_PACKAGES}
 
 
 def test_dry_run_prints_every_build_with_its_tag(sdk: Callable[..., Any], tmp_path: Path) -> None:
@@ -22,13 +23,14 @@ def test_dry_run_prints_every_build_with_its_tag(sdk: Callable[..., Any], tmp_pa
                  "--build-arg", "BASE_IMAGE=oci-archive:/b.tar", f"images.lock_file={lock}")  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for line, name in zip(lines, ("data-prepare", "trainer"), strict=False):
+    assert len(lines) == len(COMPONENT_PACKAGES) + 1
+    for line, name in zip(lines, COMPONENT_PACKAGES, strict=False):
         assert line.startswith("buildah --storage-driver vfs build --isolation chroot")
         assert f"--tag r.example/team/{IMAGES[name]}:{VERSIONS[name]}" in line
         assert f"--file {REPO}/packages/{name}/Dockerfile" in line
         assert "--build-arg BASE_IMAGE=oci-archive:/b.tar" in line
         assert line.endswith(f" {REPO}/packages/{name}")
-    assert lines[-1] == f"# then record {IMAGES['data-prepare']}, {IMAGES['trainer']} in {lock}"
+    assert lines[-1] == f"# then record {', '.join(IMAGES.values())} in {lock}"
     assert not lock.exists()  # a dry run writes nothing
 
 
@@ -87,7 +89,7 @@ def test_bad_input_is_one_clear_error(
         (
             ["--only", "hydra-yaml-lint"],
             1,
-            "unknown component hydra-yaml-lint; choose from data-prepare, trainer",
+            "unknown component hydra-yaml-lint; choose from data-prepare, select-best, trainer",
         ),
         (["--force"], 2, "--force only applies with --push"),
         (["--build-arg", "NOEQUALS"], 2, "write it as KEY=VALUE"),

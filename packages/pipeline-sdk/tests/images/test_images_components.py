@@ -35,7 +35,7 @@ def _package(
 
 def test_the_repo_components_are_the_packages_with_a_dockerfile() -> None:
     components = find_components(REPO / "packages")
-    assert [c.directory.name for c in components] == ["data-prepare", "trainer"]
+    assert [c.directory.name for c in components] == ["data-prepare", "select-best", "trainer"]
     for component in components:
         assert component.name == metadata.metadata(component.name)["Name"]  # the installed distribution
         assert component.dockerfile == component.directory / "Dockerfile"

@@ -218,7 +218,8 @@ class _Execution:
             self.record.save()
         if label:
             self.progress(f"{label}: running (log: {log_path})")
-        echo = (lambda line: self.progress(f"  {task_name} | {line}")) if self.echo_logs else None
+        prefix = "  | " if label else f"  {task_name} | "  # trials' lines interleave: name them
+        echo = (lambda line: self.progress(f"{prefix}{line}")) if self.echo_logs else None
         try:
             task_record.exit_code = run_task(prepared, log_path, echo)
             if task_record.exit_code != 0:
