@@ -47,6 +47,22 @@ CASES = [
          "Vertex AI cannot pull hydra-vertex-data-prepare (localhost/hydra-components/hydra-vertex-data-prepare:"),
     Case("local-images-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "--dry-run"), 1,
          "Kubeflow Pipelines cannot pull hydra-vertex-data-prepare (localhost/"),
+    # scaling out (issue 14)
+    Case("zero-replicas", ("compile", "steps.train.resources.replica_count=0"), 1,
+         "steps.train.resources.replica_count: 0 is not a number of machines (1 or more)"),
+    Case("negative-replicas-run", ("run", "steps.train.resources.replica_count=-1"), 1,
+         "steps.train.resources.replica_count: -1 is not a number of machines (1 or more)"),
+    Case("machine-without-the-gpu", ("compile", "steps.train.resources.machine_type=n1-standard-8"), 1,
+         "steps.train.resources.machine_type: 'n1-standard-8' cannot hold 1 x NVIDIA_L4"),
+    Case("gpu-count-the-machine-lacks", ("compile", "steps.train.resources.machine_type=g2-standard-8",
+                                         "steps.train.resources.accelerator_count=2"), 1,
+         "steps.train.resources.machine_type: 'g2-standard-8' cannot hold 2 x NVIDIA_L4 (it comes with 1 x NVIDIA_L4)"),
+    Case("gpu-count-no-machine-has", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs",
+                                      "steps.train.resources.replica_count=2",
+                                      "steps.train.resources.accelerator_count=3"), 1,
+         "steps.train.resources.accelerator_count: no Vertex AI machine holds 3 x NVIDIA_L4 (counts offered: 1, 2, 4, 8)"),
+    Case("spot-on-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "steps.train.scheduling.strategy=SPOT"),
+         1, "steps.train (strategy=SPOT) runs as a Vertex AI CustomJob, which backend=kfp cannot start"),
 ]  # fmt: skip
 
 
