@@ -69,3 +69,10 @@ def test_flatten_keeps_lists_and_empty_mappings_as_values() -> None:
 )
 def test_chart_ticks_are_round_and_cover_the_values(lo: float, hi: float, ticks: list[float]) -> None:
     assert _axis(lo, hi) == ticks
+
+
+def test_no_trials_at_all_is_an_error() -> None:
+    from select_best import select
+
+    with pytest.raises(SelectError, match=r"no trials to choose from \(the trials input is an empty list\)"):
+        select([])
