@@ -96,7 +96,7 @@ def component_argv(trials: list[Path], task_root: Path) -> tuple[list[str], dict
     container = factory.component_spec.implementation.container
     artifacts = [dsl.Model(name="model", uri=str(t), metadata={}) for t in trials]
     message = executor_input_utils.construct_executor_input(
-        spec, {"trials": artifacts}, str(task_root), block_input_artifact=False
+        spec, {"trials": artifacts} if artifacts else {}, str(task_root), block_input_artifact=False
     )
     executor_input = executor_input_utils.executor_input_to_dict(message, spec)
     argv = placeholder_utils.replace_placeholders(

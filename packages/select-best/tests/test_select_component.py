@@ -114,6 +114,17 @@ def test_every_trial_failed_is_one_error_and_nothing_is_written(
     assert listing(run.task_root) == []
 
 
+def test_no_trials_at_all_is_one_error_and_nothing_is_written(tmp_path: Path, run_component, listing) -> None:
+    # the trials input is optional: when every trial failed upstream, kfp leaves it out of the executor input
+    run = run_component([])
+    assert "trials" not in run.executor_input.get("inputs", {}).get("artifacts", {})
+    assert run.result.returncode == 1
+    assert run.result.stderr == (
+        "select-best: error: no trials to choose from (the trials input is empty: no trial produced a model)\n"
+    )
+    assert listing(run.task_root) == []
+
+
 def test_trial_paths_with_quotes_dollars_and_backslashes_stay_data(
     tmp_path: Path, run_component, trial
 ) -> None:
@@ -137,7 +148,7 @@ def test_trial_paths_with_quotes_dollars_and_backslashes_stay_data(
             "kfp.executor_input is not valid JSON: Expecting value: line 1 column 26",
         ),
         ("'[1, 2]'", "kfp.executor_input is not a JSON object"),
-        ("'{\"outputs\": {}}'", "kfp.executor_input has no inputs"),
+        ("'{\"outputs\": {}}'", "kfp.executor_input has no outputs.artifacts"),
         (
             '\'{"inputs": {"artifacts": {"trials": {"artifacts": []}}}, "outputs": {"artifacts": {}}}\'',
             "kfp.executor_input has no outputs.artifacts.best_model",

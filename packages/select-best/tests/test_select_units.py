@@ -74,5 +74,8 @@ def test_chart_ticks_are_round_and_cover_the_values(lo: float, hi: float, ticks:
 def test_no_trials_at_all_is_an_error() -> None:
     from select_best import select
 
-    with pytest.raises(SelectError, match=r"no trials to choose from \(the trials input is an empty list\)"):
+    with pytest.raises(
+        SelectError,
+        match=r"no trials to choose from \(the trials input is empty: no trial produced a model\)",
+    ):
         select([])

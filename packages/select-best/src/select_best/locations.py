@@ -74,9 +74,15 @@ def load_json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _get(node: Any, keys: tuple[str, ...]) -> Any:
+_REQUIRED = object()
+
+
+def _get(node: Any, keys: tuple[str, ...], default: Any = _REQUIRED) -> Any:
+    """``node[k1][k2]...``; ``default`` where a key is absent, else a :class:`SelectError` naming it."""
     for depth, key in enumerate(keys):
         if not isinstance(node, dict) or key not in node:
+            if default is not _REQUIRED:
+                return default
             raise SelectError(f"kfp.executor_input has no {'.'.join(keys[: depth + 1])}")
         node = node[key]
     return node
@@ -92,7 +98,8 @@ def _uri(artifact: Any, where: str) -> str:
 def from_executor_input(text: str) -> Locations:
     """Read the trials, the outputs and the output file from KFP's executor input JSON."""
     executor_input = load_json_object(text, "kfp.executor_input")
-    listed = _get(executor_input, ("inputs", "artifacts", TRIALS_INPUT, "artifacts"))
+    # an optional input that received nothing (every trial failed upstream) is absent from the JSON
+    listed = _get(executor_input, ("inputs", "artifacts", TRIALS_INPUT, "artifacts"), default=[])
     if not isinstance(listed, list):
         raise SelectError("kfp.executor_input: inputs.artifacts.trials.artifacts is not a list")
     trials = []

@@ -66,7 +66,7 @@ def differing_parameters(trials: list[Trial]) -> list[str]:
 def select(trials: list[Trial]) -> Selection:
     """Apply :data:`RULE`; raise :class:`SelectError` when no trial succeeded."""
     if not trials:
-        raise SelectError("no trials to choose from (the trials input is an empty list)")
+        raise SelectError("no trials to choose from (the trials input is empty: no trial produced a model)")
     succeeded = [t for t in trials if t.succeeded]
     if not succeeded:
         reasons = "; ".join(f"trial {t.number}: {t.error}" for t in trials[:_REASONS_SHOWN])
