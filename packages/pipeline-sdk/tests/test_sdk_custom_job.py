@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
 from kfp import components as kfp_components
 
 from pipeline_sdk.accelerators import MACHINES, check_machine, default_machine

@@ -36,7 +36,7 @@ class Resources:
     cpu: Optional[str] = None
     memory: Optional[str] = None
     replica_count: int = 1  # machines, each with accelerator_count GPUs
-    machine_type: Optional[str] = None  # e.g. g2-standard-8; None: Vertex AI picks (or, for a CustomJob, the smallest fit)
+    machine_type: Optional[str] = None  # e.g. g2-standard-8; None: the smallest that fits
 
 
 @dataclass

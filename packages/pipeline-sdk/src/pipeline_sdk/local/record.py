@@ -31,8 +31,8 @@ class TaskRecord:
 
     state: str = PENDING
     command: list[str] = field(default_factory=list)
-    log: str | None = None  # replica 0's for a multi-replica step; replica i logs to log-replica-i.txt beside it
-    replicas: int = 1  # processes of one training cluster (a CustomJob step's replica_count); the world size on CPU
+    log: str | None = None  # replica 0's of a multi-replica step; replica i's is log-replica-i.txt beside it
+    replicas: int = 1  # processes of one training cluster (a CustomJob step's replica_count)
     exit_code: int | None = None
     started: str | None = None
     finished: str | None = None
