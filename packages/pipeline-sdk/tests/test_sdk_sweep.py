@@ -4,6 +4,8 @@ and a selection step, run locally trial by trial; and their refusals."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -182,3 +184,46 @@ def test_bad_sweeps_are_refused_with_one_message_and_nothing_compiled(
     clean_error(result, *([message] if message else []), code=code)
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_real_sweep_on_fashion_mnist_picks_by_validation_and_writes_a_report(
+    sdk: Callable, runs: Path, tmp_path: Path
+) -> None:
+    """The README's sweep: two learning rates, one epoch each, on the OS copy of Fashion-MNIST."""
+    if not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists():
+        pytest.skip("Debian package dataset-fashion-mnist is not installed")
+    result = sdk(
+        "run", "-m", "params.learning_rate=0.002,0.004", "params.epochs=1", f"local.root={runs}",
+        "--parallel", "2", "--run-name", "sweep", timeout=1800,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    record = result.run_json()
+    assert [t["state"] for t in record["trials"]] == ["SUCCEEDED", "SUCCEEDED"]
+    val = [t["metrics"][f"train-trial-{t['trial']}"]["metrics"]["val_accuracy"] for t in record["trials"]]
+    chosen = record["metrics"]["select-best"]["metrics"]
+    assert chosen["best_trial"] == 1 + val.index(max(val))
+    assert chosen["val_accuracy"] == max(val) and chosen["test_accuracy"] > 0.8
+    best = runs / "sweep" / "select-best" / "best_model"
+    assert json.loads((best / "metrics.json").read_text())["val_accuracy"] == max(val)
+    assert "| **" in result.stderr and f"select-best best_model: {best}" in result.stderr
+
+    report = runs / "sweep" / "report.html"
+    chromium = shutil.which("chromium") or shutil.which("chromium-headless-shell")
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+    image_module = pytest.importorskip("PIL.Image", reason="Pillow reads the screenshot")
+    headless = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*headless, f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    image = image_module.open(shot).convert("RGB")
+    background = image.getpixel((0, 0))
+    drawn = sum(n for n, colour in image.getcolors(maxcolors=1 << 22) if colour != background)
+    assert drawn > 0.05 * image.width * image.height  # not a blank page
+    dom = subprocess.run(
+        [*headless, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert '<table class="trials">' in dom and dom.count('<polyline class="curve"') == 2
