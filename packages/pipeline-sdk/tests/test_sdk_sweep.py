@@ -172,6 +172,7 @@ def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides:
         (["-m", "params.epochs=a,b"], "sweep trial 1 (epochs='a'): params.epochs: 'a' is not an Integer", 1),
         (["-m", "sweep.max_trials=3", "params.epochs=1,2", "params.seed=1,2"], "2 x 2 = 4 trials", 1),
         (["-m", "params.epochs=1,2", "params.epochs=3"], "params.epochs is both swept", 1),
+        (["-m", "sweep.max_trials=200", "params.epochs=range(1,12)", "params.seed=range(10)"], "at most 100", 1),
         (["params.epochs=1,2"], "is a sweep over several values: add -m", 2),
         (["-m", "params.epochs=1"], "-m needs at least one sweep", 2),
     ],

@@ -20,6 +20,10 @@ from omegaconf import DictConfig
 
 from pipeline_sdk.errors import ConfigError, UsageError
 
+#: Vertex AI fails a dsl.Collected list of more than 100 artifacts ("Maximum number of artifacts
+#: exceeded", kubeflow/kubeflow#7513), so the selection step could never receive a larger sweep
+FAN_IN_LIMIT = 100
+
 
 @dataclass(frozen=True)
 class SweepPlan:
@@ -98,6 +102,11 @@ def expand_sweep(cfg: DictConfig, sweeps: Sequence[Any]) -> SweepPlan:
     count = 1
     for values in columns:
         count *= len(values)
+    if count > FAN_IN_LIMIT:
+        raise ConfigError(
+            f"sweep: {count} trials; Vertex AI collects at most {FAN_IN_LIMIT} outputs into the selection "
+            "step's list, so split the sweep into several runs"
+        )
     if count > cfg.sweep.max_trials:
         sizes = " x ".join(str(len(values)) for values in columns)
         raise ConfigError(
@@ -147,4 +156,4 @@ def _values(override: Any, text: str) -> list[Any]:
     return values
 
 
-__all__ = ["SweepPlan", "expand_sweep", "load_with_sweep", "split_overrides"]
+__all__ = ["FAN_IN_LIMIT", "SweepPlan", "expand_sweep", "load_with_sweep", "split_overrides"]
