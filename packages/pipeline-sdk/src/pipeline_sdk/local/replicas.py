@@ -28,6 +28,7 @@ from pipeline_sdk.errors import LocalRunError
 from pipeline_sdk.local.task import (
     PreparedTask,
     cannot_start,
+    log_tail,
     start_process,
     stop_processes,
 )
@@ -124,14 +125,6 @@ def _start(
     return _Replica(number, log_path, process, copier)
 
 
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "  (no log)"
-    return "\n".join(f"  {line}" for line in text[-lines:])
-
-
 def _first_failure(replicas: list[_Replica]) -> _Replica | None:
     """Wait until every replica exited 0 (``None``) or one exited otherwise (that one)."""
     while True:
@@ -168,7 +161,7 @@ def run_replicas(task: PreparedTask, log_path: Path, echo: Callable[[str], None]
     code = failed.process.returncode
     raise LocalRunError(
         f"step {task.name!r} {failed.name} failed with exit code {code}; the other replicas were stopped; "
-        f"last lines of {failed.log_path}:\n{_tail(failed.log_path)}"
+        f"last lines of {failed.log_path}:\n{log_tail(failed.log_path, LOG_TAIL_LINES)}"
     )
 
 

@@ -23,10 +23,6 @@ from typing import Any
 
 from pipeline_sdk.errors import LocalRunError
 
-#: the step processes running now (sweep trials run several at once, each waited on by its own thread)
-_RUNNING: set[subprocess.Popen[str]] = set()
-_RUNNING_LOCK = threading.Lock()
-
 
 @dataclass(frozen=True)
 class PreparedTask:
@@ -213,6 +209,15 @@ def stop_processes(
                 continue
 
 
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a step's log, indented, for an error message."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "  (no log)"
+    return "\n".join(f"  {line}" for line in text[-lines:])
+
+
 def collect_outputs(task: PreparedTask) -> dict[str, Any]:
     """The task's outputs: ExecutorOutput contents (e.g. metrics metadata) over the declared artifacts.
 
@@ -234,4 +239,13 @@ def collect_outputs(task: PreparedTask) -> dict[str, Any]:
     return outputs
 
 
-__all__ = ["PreparedTask", "collect_outputs", "prepare_task", "run_task", "stop_running_tasks"]
+__all__ = [
+    "PreparedTask",
+    "collect_outputs",
+    "log_tail",
+    "prepare_task",
+    "run_task",
+    "start_process",
+    "stop_processes",
+    "stop_running_tasks",
+]
