@@ -17,7 +17,7 @@ def vertex_args(fake, *extra):
     """Submit arguments against ``fake``, whose registry holds the installed packages' images."""
     fake.manifests |= {
         f"ml/{package}:{version(package)}"
-        for package in ("hydra-vertex-data-prepare", "hydra-vertex-trainer")
+        for package in ("hydra-vertex-data-prepare", "hydra-vertex-trainer", "hydra-vertex-select-best")
     }
     return [
         f"images.registry=127.0.0.1:{fake.httpd.server_port}/ml",
@@ -67,6 +67,33 @@ def test_submit_and_wait_for_success(fake_google, adc, bucket, capsys):
         "pipeline job cli-1: RUNNING",
         "pipeline job cli-1: SUCCEEDED",
     ]
+
+
+def test_a_sweep_reaches_vertex_as_one_job_with_a_loop_of_trials(fake_google, adc, bucket, capsys):
+    sweep = ["-m", "params.learning_rate=0.002,0.004", "params.experiment='a,b',plain"]
+    code = main(vertex_args(fake_google, "--dry-run", *sweep))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "sweep: 4 trials, at most 4 at a time (sweep.max_parallel), then select-best" in err
+    assert "  trial 2: learning_rate=0.002, experiment='plain'" in err
+    dry_body = json.loads(out)
+
+    assert main(vertex_args(fake_google, "--job-id", "sweep-1", *sweep)) == 0, capsys.readouterr().err
+    (create,) = fake_google.sent("POST", r"/v1/projects/demo-project/locations/us-central1/pipelineJobs")
+    body = create.body
+    assert body["pipelineSpec"] == dry_body["body"]["pipelineSpec"]
+    tasks = body["pipelineSpec"]["root"]["dag"]["tasks"]
+    loop = next(task for task in tasks.values() if "parameterIterator" in task)
+    items = json.loads(loop["parameterIterator"]["items"]["raw"])
+    assert [(i["learning_rate"], i["experiment"]) for i in items] == [
+        (0.002, "a,b"),
+        (0.002, "plain"),
+        (0.004, "a,b"),
+        (0.004, "plain"),
+    ]
+    assert tasks["select-best"]["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
+    # the swept parameters are not run-time parameters of the job; the others are
+    assert set(body["runtimeConfig"]["parameterValues"]) == {"dataset", "epochs", "batch_size", "seed"}
 
 
 def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):

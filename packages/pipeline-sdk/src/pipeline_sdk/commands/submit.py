@@ -85,17 +85,25 @@ def _options(args: argparse.Namespace, backend: str) -> Any:
 
 def _submit(argv: list[str]) -> int:
     from pipeline_sdk.compiler import compile_pipeline
-    from pipeline_sdk.config import load_config
+    from pipeline_sdk.sweep import load_with_sweep
 
     args = _parser().parse_intermixed_args(argv)
     require_positive(args, "timeout", "poll_interval", "wait_timeout")
     quiet_libraries(args.verbose)
-    cfg = load_config(args.overrides, args.config_dir)
+    cfg, sweep = load_with_sweep(args.overrides, args.config_dir, args.multirun)
     options = _options(args, cfg.backend)
     with tempfile.TemporaryDirectory(prefix="pipeline-sdk-submit-") as tmp:
-        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml")
+        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml", sweep)
         for warning in compiled.warnings:
             options.note(f"warning: {warning}")
+        if sweep is not None:
+            at_once = cfg.sweep.max_parallel or len(sweep.trials)
+            options.note(
+                f"sweep: {len(sweep.trials)} trials, at most {min(at_once, len(sweep.trials))} at a time "
+                f"(sweep.max_parallel), then {', '.join(str(s) for s in cfg.sweep.steps)}"
+            )
+            for number in range(1, len(sweep.trials) + 1):
+                options.note(f"  trial {number}: {sweep.describe(number)}")
         if cfg.backend == "kfp":
             from pipeline_sdk.submit.kfp import submit_to_kfp
 
