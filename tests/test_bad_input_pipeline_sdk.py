@@ -63,6 +63,15 @@ CASES = [
          "steps.train.resources.accelerator_count: no Vertex AI machine holds 3 x NVIDIA_L4 (counts offered: 1, 2, 4, 8)"),
     Case("spot-on-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "steps.train.scheduling.strategy=SPOT"),
          1, "steps.train (strategy=SPOT) runs as a Vertex AI CustomJob, which backend=kfp cannot start"),
+    # sweeps (issue 15)
+    Case("sweep-of-a-step-setting", ("run", "-m", "steps.train.retries=1,2"), 1,
+         "'steps.train.retries=1,2': only pipeline parameters (params.NAME) can be swept"),
+    Case("sweep-too-large", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs",
+                             "-m", "params.seed=range(70)"), 1,
+         "sweep.max_trials: the sweep has 70 = 70 trials, more than sweep.max_trials=64"),
+    Case("sweep-without-m", ("run", "params.learning_rate=0.1,0.2"), 2,
+         "'params.learning_rate=0.1,0.2' is a sweep over several values: add -m"),
+    Case("parallel-zero", ("run", "--parallel", "0", "-m", "params.epochs=1,2"), 2, "--parallel must be positive"),
 ]  # fmt: skip
 
 
