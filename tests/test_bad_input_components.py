@@ -1,5 +1,5 @@
 """Bad input through the real component and linter console scripts (`trainer`, `data-prepare`,
-`hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command would have
+`select-best`, `hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command would have
 written. Each row is one case a hostile or careless user tried (issue 11); pipeline-sdk's rows live in
 test_bad_input_pipeline_sdk.py."""
 
@@ -53,6 +53,7 @@ class Case:
     prefix: str
     needs_fashion: bool = False
     setup: Callable[[Path], object] | None = None
+    env: dict[str, str] | None = None
 
 
 TRAIN = ("trainer", f"data.data_dir={FASHION}", "paths.output_dir={tmp}/model")
@@ -65,6 +66,15 @@ CASES = [
          "model.optimizer.lr=-1 is not valid", "trainer: error: ", needs_fashion=True),
     Case("trainer-stray-label", ("trainer", "data.data_dir={tmp}/stray", "paths.output_dir={tmp}/model"), 1,
          "labels run up to 200", "trainer: error: ", setup=lambda tmp: stray_label_dataset(tmp / "stray")),
+    # a replica of a Vertex AI CustomJob with a broken cluster description (issue 14)
+    Case("trainer-cluster-spec-not-json", TRAIN, 1, "CLUSTER_SPEC is not valid JSON", "trainer: error: ",
+         needs_fashion=True, env={"CLUSTER_SPEC": "{not json"}),
+    Case("trainer-cluster-spec-index-out-of-range", TRAIN, 1, "CLUSTER_SPEC task.index 3 is out of range",
+         "trainer: error: ", needs_fashion=True,
+         env={"CLUSTER_SPEC": '{"cluster": {"workerpool0": ["h0:2222"], "workerpool1": ["h1:2222"]}, '
+                              '"task": {"type": "workerpool1", "index": 3}}'}),
+    Case("select-best-executor-input-not-json", ("select-best", "kfp.executor_input='{not json'"), 1,
+         "kfp.executor_input", "select-best: error: "),
     Case("data-prepare-missing-source", ("data-prepare", "source={tmp}/nowhere", "paths.output_dir={tmp}/model"),
          1, "no such directory", "data-prepare: error: "),
     Case("lint-device", ("hydra-yaml-lint", "/dev/zero"), 2, "not a regular file (a character device)",
@@ -81,7 +91,7 @@ def test_bad_input_is_one_message_and_leaves_nothing(tmp_path: Path, case: Case)
     if case.setup:
         case.setup(tmp_path)
     program, *args = (part.replace("{tmp}", str(tmp_path)) for part in case.argv)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")} | (case.env or {})
     result = subprocess.run(
         [script(program), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
