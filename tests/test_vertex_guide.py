@@ -335,8 +335,9 @@ def _problems(sandbox: Sandbox, variables: dict[str, str], command: Command, lin
             overrides.append(token)
     if overrides:
         out = sandbox.root / f"cloud-{command.line}.yaml"
+        sweep = ["-m"] if {"-m", "--multirun"} & set(args) else []  # a sweep compiles as a sweep
         result = subprocess.run(
-            ["pipeline-sdk", "compile", "-o", str(out), *overrides],
+            ["pipeline-sdk", "compile", "-o", str(out), *sweep, *overrides],
             env=sandbox.env,
             capture_output=True,
             text=True,
