@@ -65,6 +65,7 @@ def main(cfg: DictConfig) -> None:
     Path(cfg.kfp.output_file).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.kfp.output_file).write_text(json.dumps(executor_output))
     print(f"probe: experiment={cfg.experiment!r}")
+    print(f"probe: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ and a selection step, run locally trial by trial; and their refusals."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,9 @@ def test_local_sweep_runs_trials_in_parallel_and_survives_a_failed_trial(
     ]
     assert table.strip() in result.stderr
     assert (runs / "sweep" / "report.html").read_text().startswith("<html>")
+    # two trials side by side share the cores
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert f"probe: OMP_NUM_THREADS={threads}" in (runs / "sweep" / "train-trial-3" / "log.txt").read_text()
     assert f"select-best best_model: {runs / 'sweep' / 'select-best' / 'best_model'}" in result.stderr
 
 

@@ -14,6 +14,7 @@ are skipped, as on Vertex. An HTML output of a step after the loop is copied to 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import threading
@@ -209,6 +210,9 @@ class _Execution:
         """Run one task; its outputs go to ``store`` under the spec's task name. ``label``: the progress
         line's prefix, or None for no progress lines (sweep trials report once, when they finish)."""
         prepared = self.prepared[task_name] = self._prepare(task_spec, task_name, store)
+        if label is None and self.parallel > 1 and "OMP_NUM_THREADS" not in prepared.env:
+            # trials running side by side share the cores instead of each starting one thread per core
+            prepared.env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // self.parallel))
         log_path = prepared.task_root / "log.txt"
         task_record = self.record.tasks[task_name]
         with self.lock:
