@@ -30,7 +30,7 @@ from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
 from pipeline_sdk.config import resolve_path
 from pipeline_sdk.errors import LocalRunError
 from pipeline_sdk.local.record import CANCELLED, FAILED, SKIPPED, SUCCEEDED, RunRecord, TaskRecord
-from pipeline_sdk.local.task import collect_outputs, prepare_task, run_task, stop_running_tasks
+from pipeline_sdk.local.task import collect_outputs, log_tail, prepare_task, run_task, stop_running_tasks
 from pipeline_sdk.sweep import SweepPlan
 
 LOG_TAIL_LINES = 30
@@ -101,9 +101,15 @@ def _ignored_settings_note(cfg: DictConfig) -> str | None:
             parts.append(f"memory {res.memory}")
         if parts:
             steps.append(f"{name}: {', '.join(parts)}")
+    replicas = [
+        f"{name}: {s.resources.replica_count}"
+        for name, s in cfg.steps.items()
+        if s.resources.replica_count > 1
+    ]
     if not steps:
         return None
-    return f"note: local run on this machine's CPU; ignoring the steps' Vertex resources ({'; '.join(steps)})"
+    note = f"note: local run on this machine's CPU; ignoring the steps' Vertex resources ({'; '.join(steps)})"
+    return note + (f"; replicas run as local processes ({'; '.join(replicas)})" if replicas else "")
 
 
 class _Execution:
@@ -228,7 +234,9 @@ class _Execution:
             task_record.exit_code = run_task(prepared, log_path, echo)
             if task_record.exit_code != 0:
                 message = f"step {task_name!r} failed with exit code {task_record.exit_code}"
-                raise LocalRunError(f"{message}; last lines of {log_path}:\n{_tail(log_path)}")
+                raise LocalRunError(
+                    f"{message}; last lines of {log_path}:\n{log_tail(log_path, LOG_TAIL_LINES)}"
+                )
             outputs = collect_outputs(prepared)
         except KeyboardInterrupt:
             self._fail(task_name, CANCELLED, "interrupted", run_state=CANCELLED)
@@ -430,14 +438,6 @@ def _describe(output: Any) -> dict[str, Any]:
             "metadata": dict(output.metadata),
         }
     return {"value": output}
-
-
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "  (no log)"
-    return "\n".join(f"  {line}" for line in text[-lines:])
 
 
 __all__ = ["LocalRun", "run_locally"]
