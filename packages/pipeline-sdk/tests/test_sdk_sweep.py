@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,7 +178,11 @@ def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides:
         (["-m", "params.epochs=a,b"], "sweep trial 1 (epochs='a'): params.epochs: 'a' is not an Integer", 1),
         (["-m", "sweep.max_trials=3", "params.epochs=1,2", "params.seed=1,2"], "2 x 2 = 4 trials", 1),
         (["-m", "params.epochs=1,2", "params.epochs=3"], "params.epochs is both swept", 1),
-        (["-m", "sweep.max_trials=200", "params.epochs=range(1,12)", "params.seed=range(10)"], "at most 100", 1),
+        (
+            ["-m", "sweep.max_trials=200", "params.epochs=range(1,12)", "params.seed=range(10)"],
+            "at most 100",
+            1,
+        ),
         (["params.epochs=1,2"], "is a sweep over several values: add -m", 2),
         (["-m", "params.epochs=1"], "-m needs at least one sweep", 2),
     ],
@@ -232,3 +238,42 @@ def test_a_real_sweep_on_fashion_mnist_picks_by_validation_and_writes_a_report(
         [*headless, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120, check=True
     ).stdout
     assert '<table class="trials">' in dom and dom.count('<polyline class="curve"') == 2
+
+
+def test_ctrl_c_stops_every_running_trial(
+    repo: Path, component: Callable, probe_overrides: list[str], runs: Path, tmp_path: Path
+) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    sleeper = component(
+        "sleeper", "train",
+        {"command": ["python", "-c", f"import os, time; open(os.path.join({str(pids)!r}, str(os.getpid())), 'w')"
+                                     "; time.sleep(120)"]},
+    )  # fmt: skip
+    cmd = [
+        str(Path(sys.executable).with_name("pipeline-sdk")), "run", *probe_overrides,
+        f"steps.train.component={sleeper}", "-m", "params.learning_rate=0.1,0.2,0.3", "--parallel", "2",
+        "--run-name", "r",
+    ]  # fmt: skip
+    # SIGINT as a terminal sends it: a runner started in the background may inherit SIG_IGN for it
+    proc = subprocess.Popen(
+        cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(list(pids.iterdir())) < 2:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    time.sleep(0.5)  # the pid file is written first thing: let both trials settle into their sleep
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "pipeline-sdk run: interrupted" in stderr and "Traceback" not in stderr
+    record = json.loads((runs / "r" / "run.json").read_text())
+    assert record["state"] == "CANCELLED"
+    assert [t["state"] for t in record["trials"]] == ["CANCELLED", "CANCELLED", "CANCELLED"]
+    assert record["tasks"]["train-trial-3"]["state"] == "SKIPPED"
+    for pid in (int(p.name) for p in pids.iterdir()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

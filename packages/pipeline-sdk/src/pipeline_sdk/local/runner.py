@@ -307,6 +307,9 @@ class _Execution:
                     future.cancel()
                 stop_running_tasks()
                 with self.lock:
+                    for trial in trials:
+                        if trial["state"] in ("PENDING", "RUNNING"):
+                            trial["state"] = CANCELLED
                     self.record.finish(CANCELLED)
                     self.record.save()
                 raise
