@@ -23,5 +23,6 @@ def test_component_commands_are_installed_console_scripts():
     from kfp import components  # reads KFP v1 component YAML and v2 IR (select_best.yaml) alike
 
     for path in sorted((ROOT / "configs" / "components").glob("*.yaml")):
-        command = components.load_component_from_file(str(path)).component_spec.implementation.container.command
+        container = components.load_component_from_file(str(path)).component_spec.implementation.container
+        command = container.command
         assert shutil.which(command[0], path=str(Path(sys.executable).parent)), f"{path.name}: {command[0]}"
