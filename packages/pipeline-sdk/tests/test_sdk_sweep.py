@@ -277,3 +277,20 @@ def test_ctrl_c_stops_every_running_trial(
     for pid in (int(p.name) for p in pids.iterdir()):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_when_every_trial_fails_the_real_selection_step_fails_with_one_message(
+    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path
+) -> None:
+    result = sdk(
+        "run", f"steps.data-prepare.component={tiny_data_prepare}", f"steps.train.component={probe_train}",
+        f"local.root={runs}", "-m", "params.experiment=probe-fail", "params.seed=1,2", "--run-name", "r",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "every trial failed" in result.stderr
+    assert "step 'select-best' failed with exit code 1" in result.stderr
+    record = json.loads((runs / "r" / "run.json").read_text())
+    assert record["state"] == "FAILED"
+    assert [t["state"] for t in record["trials"]] == ["FAILED", "FAILED"]
+    assert not (runs / "r" / "select-best" / "best_model").exists()
