@@ -79,9 +79,9 @@ def wants_custom_job(step: DictConfig) -> bool:
     )
 
 
-def custom_job_settings(name: str, step: DictConfig) -> CustomJobSettings | None:
-    """``steps.<name>``'s CustomJob, checked; ``None`` when the step runs as a plain task."""
-    key = f"steps.{name}"
+def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
+    """The CustomJob of the step configured at ``key`` (``steps.NAME`` or ``sweep.steps.NAME``), checked;
+    ``None`` when the step runs as a plain task."""
     res, scheduling = step.resources, step.scheduling
     if res.replica_count < 1:
         raise ConfigError(
@@ -162,9 +162,11 @@ def without_launcher(component_spec: Any) -> Any:
     return own
 
 
-def wrapped_steps(cfg: DictConfig) -> list[str]:
-    """The configured steps that run as CustomJobs."""
-    return [str(name) for name, step in cfg.steps.items() if wants_custom_job(step)]
+def wrapped_steps(cfg: DictConfig) -> list[tuple[str, DictConfig]]:
+    """(config key, entry) of the configured steps (sweep steps included) that run as CustomJobs."""
+    entries = [(f"steps.{n}", s) for n, s in cfg.steps.items()]
+    entries += [(f"sweep.steps.{n}", s) for n, s in cfg.sweep.steps.items()]
+    return [(key, step) for key, step in entries if wants_custom_job(step)]
 
 
 __all__ = [

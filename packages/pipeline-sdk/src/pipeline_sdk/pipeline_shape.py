@@ -261,7 +261,7 @@ def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any
     arguments = {i: params[p] for i, p in plan.parameters.items()}
     arguments.update({i: tasks[s].outputs[o] for i, (s, o) in plan.artifacts.items()})
     plan.component.factory.component_spec.name = plan.name  # the task is named after the step
-    job = custom_job_settings(plan.name, plan.settings)
+    job = custom_job_settings(plan.key, plan.settings)
     task = (wrap(plan.component.factory, job) if job else plan.component.factory)(**arguments)
     if plan.after:
         task.after(*(tasks[name] for name in plan.after))

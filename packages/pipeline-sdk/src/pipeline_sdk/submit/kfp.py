@@ -135,8 +135,8 @@ def check_no_custom_jobs(cfg: DictConfig) -> None:
     a machine type, Spot or other scheduling) is started by GCPC's launcher through the Vertex AI API."""
     from pipeline_sdk.custom_job import wrapped_steps
 
-    for name in wrapped_steps(cfg):
-        res, scheduling = cfg.steps[name].resources, cfg.steps[name].scheduling
+    for key, step in wrapped_steps(cfg):
+        res, scheduling = step.resources, step.scheduling
         asked = [
             f"replica_count={res.replica_count}" if res.replica_count != 1 else "",
             f"machine_type={res.machine_type}" if res.machine_type else "",
@@ -145,7 +145,7 @@ def check_no_custom_jobs(cfg: DictConfig) -> None:
             f"timeout={scheduling.timeout}" if scheduling.timeout is not None else "",
         ]
         raise PreflightError(
-            f"steps.{name} ({', '.join(a for a in asked if a)}) runs as a Vertex AI CustomJob, which backend=kfp "
+            f"{key} ({', '.join(a for a in asked if a)}) runs as a Vertex AI CustomJob, which backend=kfp "
             "cannot start: submit with backend=vertex, run it on this machine with `pipeline-sdk run`, or drop "
             "those settings for KFP"
         )
