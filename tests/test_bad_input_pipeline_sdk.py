@@ -71,9 +71,8 @@ CASES = [
          "sweep.max_trials: the sweep has 70 = 70 trials, more than sweep.max_trials=64"),
     Case("sweep-without-m", ("run", "params.learning_rate=0.1,0.2"), 2,
          "'params.learning_rate=0.1,0.2' is a sweep over several values: add -m"),
-    Case("spot-sweep-step-on-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "-m", "params.seed=1,2",
-                                    "+sweep.steps.select-best.scheduling.strategy=SPOT"), 1,
-         "sweep.steps.select-best (strategy=SPOT) runs as a Vertex AI CustomJob, which backend=kfp cannot start"),
+    Case("spot-selection-step", ("compile", "-m", "params.seed=1,2", "+sweep.steps.select-best.scheduling.strategy=SPOT"),
+         1, "sweep.steps.select-best: a sweep step that runs after failed trials cannot be a Vertex AI CustomJob"),
     Case("parallel-zero", ("run", "--parallel", "0", "-m", "params.epochs=1,2"), 2, "--parallel must be positive"),
 ]  # fmt: skip
 

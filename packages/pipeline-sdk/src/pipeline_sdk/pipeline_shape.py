@@ -26,7 +26,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from pipeline_sdk.components import LoadedComponent
-from pipeline_sdk.custom_job import custom_job_settings, wrap
+from pipeline_sdk.custom_job import custom_job_settings, wants_custom_job, wrap
 from pipeline_sdk.errors import ConfigError
 from pipeline_sdk.sweep import SweepPlan
 
@@ -315,12 +315,19 @@ def _build_sweep(
     for plan in trial_steps:
         tasks[plan.name] = _Collected(tasks[plan.name])
     for plan in (p for p in plans if p.stage == AFTER):
-        task = _add_task(plan, params, tasks, caching)
         spec = plan.component.factory.component_spec.inputs
-        if all(
+        # the best of the trials that succeeded is still worth picking when some trials failed
+        after_failures = all(
             spec[i].optional and s in {p.name for p in trial_steps} for i, (s, _) in plan.artifacts.items()
-        ):
-            # the best of the trials that succeeded is still worth picking when some trials failed
+        )
+        if after_failures and wants_custom_job(plan.settings):
+            raise ConfigError(
+                f"{plan.key}: a sweep step that runs after failed trials cannot be a Vertex AI CustomJob (kfp "
+                "cannot let GCPC's launcher task ignore upstream failures); drop its replica_count, "
+                "machine_type and scheduling settings"
+            )
+        task = _add_task(plan, params, tasks, caching)
+        if after_failures:
             task.ignore_upstream_failure()
 
 
