@@ -184,6 +184,12 @@ def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides:
             1,
         ),
         (["params.epochs=1,2"], "is a sweep over several values: add -m", 2),
+        (
+            ["-m", "params.epochs=1,2", "sweep.max_parallel=-1"],
+            "sweep.max_parallel: must be 0 (no limit) or more",
+            1,
+        ),
+        (["-m", "params.epochs=1,2", "sweep.max_trials=0"], "sweep.max_trials: must be at least 1, got 0", 1),
         (["-m", "params.epochs=1"], "-m needs at least one sweep", 2),
     ],
 )

@@ -214,6 +214,13 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
                     f"must be non-negative, got {step.resources.accelerator_count}",
                 )
             )
+    if cfg.sweep.max_trials < 1:
+        problems.append(("sweep.max_trials", f"must be at least 1, got {cfg.sweep.max_trials}"))
+    if cfg.sweep.max_parallel < 0:
+        problems.append(("sweep.max_parallel", f"must be 0 (no limit) or more, got {cfg.sweep.max_parallel}"))
+    for name in cfg.sweep.steps:
+        if not _STEP_NAME.match(str(name)):
+            problems.append((f"sweep.steps.{name}", "step names are lowercase letters, digits and dashes"))
     if cfg.backend not in BACKENDS:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():
