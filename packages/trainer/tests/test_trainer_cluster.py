@@ -55,7 +55,12 @@ def test_no_cluster_or_a_single_replica_changes_nothing(monkeypatch: pytest.Monk
     assert cluster_from_env() == parse_cluster_spec(VERTEX)
 
 
-def test_the_environment_reports_the_spec_to_lightning() -> None:
+def test_the_environment_reports_the_spec_to_lightning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    # set_global_rank also sets Lightning's process-wide rank_zero_only.rank: a later test in this process
+    # would otherwise run as rank 5 and skip every rank-0-only write
+    monkeypatch.setattr(rank_zero_only, "rank", rank_zero_only.rank)
     env = VertexEnvironment(parse_cluster_spec(VERTEX))
     assert (env.main_address, env.main_port, env.node_rank()) == ("cmle-training-workerpool0-ab-0", 2222, 2)
     env.set_world_size(8)
