@@ -300,3 +300,7 @@ def test_when_every_trial_fails_the_real_selection_step_fails_with_one_message(
     assert record["state"] == "FAILED"
     assert [t["state"] for t in record["trials"]] == ["FAILED", "FAILED"]
     assert not (runs / "r" / "select-best" / "best_model").exists()
+
+
+def test_build_images_takes_no_sweep(sdk: Callable, clean_error: Callable) -> None:
+    clean_error(sdk("build-images", "--dry-run", "-m"), "unrecognized arguments: -m", code=2)

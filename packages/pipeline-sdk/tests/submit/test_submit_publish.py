@@ -51,3 +51,16 @@ def test_host_is_required(capsys):
     assert capsys.readouterr().err.startswith(
         "pipeline-sdk publish: error: the following arguments are required: --host"
     )
+
+
+def test_publish_takes_a_sweep_as_compile_does(fake_google, adc, capsys):
+    host = f"{fake_google.url}/kfp/demo-project/pipelines"
+    assert main(["--host", host, "-m", "params.learning_rate=0.002,0.004"]) == 0, capsys.readouterr().err
+    ((_, template),) = fake_google.templates.items()
+    tasks = yaml.safe_load(template["content"])["root"]["dag"]["tasks"]
+    loop = next(task for task in tasks.values() if "parameterIterator" in task)
+    assert yaml.safe_load(loop["parameterIterator"]["items"]["raw"]) == [
+        {"learning_rate": 0.002},
+        {"learning_rate": 0.004},
+    ]
+    assert "select-best" in tasks

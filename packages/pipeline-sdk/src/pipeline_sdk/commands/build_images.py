@@ -17,7 +17,7 @@ exists in the registry with different content is refused unless --force."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = command_parser("build-images", DESCRIPTION)
+    parser = command_parser("build-images", DESCRIPTION, sweeps=False)
     parser.add_argument("--push", action="store_true", help="push each image and record its registry digest")
     parser.add_argument(
         "--force", action="store_true", help="with --push: overwrite a tag that holds other content"

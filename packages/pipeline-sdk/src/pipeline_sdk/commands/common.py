@@ -23,9 +23,13 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def command_parser(
-    command: str, description: str, formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter
+    command: str,
+    description: str,
+    formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter,
+    sweeps: bool = True,
 ) -> ArgumentParser:
-    """A parser with the options every config-driven command shares: ``--config-dir`` and overrides."""
+    """A parser with the options every config-driven command shares: ``--config-dir``, overrides and, for
+    the commands that compile the pipeline (``sweeps``), ``-m``."""
     parser = ArgumentParser(
         prog=f"pipeline-sdk {command}", description=description, formatter_class=formatter_class
     )
@@ -35,13 +39,14 @@ def command_parser(
         help="directory holding pipeline.yaml (default: $PIPELINE_SDK_CONFIG_DIR, else the nearest "
         "configs/ from the current directory upwards)",
     )
-    parser.add_argument(
-        "-m",
-        "--multirun",
-        action="store_true",
-        help="sweep: one trial per combination of the swept parameters' values (Hydra's sweep grammar, "
-        "e.g. -m params.learning_rate=0.002,0.004 params.batch_size=128,256), run in parallel",
-    )
+    if sweeps:
+        parser.add_argument(
+            "-m",
+            "--multirun",
+            action="store_true",
+            help="sweep: one trial per combination of the swept parameters' values (Hydra's sweep "
+            "grammar, e.g. -m params.learning_rate=0.002,0.004 params.batch_size=128,256), run in parallel",
+        )
     parser.add_argument(
         "overrides",
         nargs="*",

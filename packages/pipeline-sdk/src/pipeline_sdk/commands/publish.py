@@ -43,8 +43,8 @@ def _parser() -> ArgumentParser:
 def _publish(argv: list[str]) -> int:
     from pipeline_sdk.__about__ import __version__
     from pipeline_sdk.compiler import compile_pipeline
-    from pipeline_sdk.config import load_config
     from pipeline_sdk.submit.credentials import load_credentials
+    from pipeline_sdk.sweep import load_with_sweep
     from pipeline_sdk.template_registry import check_host, publish_template, version_tag
 
     args = _parser().parse_intermixed_args(argv)
@@ -52,10 +52,10 @@ def _publish(argv: list[str]) -> int:
     quiet_libraries(args.verbose)
     host = check_host(args.host)
     tags = args.tag or [version_tag(__version__), "latest"]
-    cfg = load_config(args.overrides, args.config_dir)
+    cfg, sweep = load_with_sweep(args.overrides, args.config_dir, args.multirun)
     credentials = load_credentials(args.timeout).credentials
     with tempfile.TemporaryDirectory(prefix="pipeline-sdk-publish-") as tmp:
-        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml")
+        compiled = compile_pipeline(cfg, Path(tmp) / f"{cfg.pipeline.name}.yaml", sweep)
         name, version = publish_template(
             compiled.path, host=host, tags=tags, credentials=credentials, timeout=args.timeout
         )
