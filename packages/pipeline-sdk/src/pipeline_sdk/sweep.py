@@ -136,10 +136,10 @@ def _parameter_name(cfg: DictConfig, override: Any, text: str) -> str:
 def _values(override: Any, text: str) -> list[Any]:
     """Each value of the sweep as the Hydra app of one trial would receive ``KEY=VALUE``."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Transformer
+    from hydra.core.override_parser.types import Transformer, ValueType
     from hydra.errors import HydraException
 
-    if not override.is_discrete_sweep() or override.value_type.name == "GLOB_CHOICE_SWEEP":
+    if not override.is_discrete_sweep() or override.value_type == ValueType.GLOB_CHOICE_SWEEP:
         raise ConfigError(
             f"{text!r}: only sweeps that list their values can run as trials (a,b / choice() / range()); "
             "interval() and glob() need a search algorithm or config groups"

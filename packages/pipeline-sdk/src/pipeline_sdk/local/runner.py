@@ -29,8 +29,24 @@ from omegaconf import DictConfig
 from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
 from pipeline_sdk.config import resolve_path
 from pipeline_sdk.errors import LocalRunError
-from pipeline_sdk.local.record import CANCELLED, FAILED, SKIPPED, SUCCEEDED, RunRecord, TaskRecord
-from pipeline_sdk.local.task import collect_outputs, log_tail, prepare_task, run_task, stop_running_tasks
+from pipeline_sdk.local.record import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    RunRecord,
+    TaskRecord,
+)
+from pipeline_sdk.local.task import (
+    collect_outputs,
+    declared_output,
+    log_tail,
+    prepare_task,
+    run_task,
+    stop_running_tasks,
+)
 from pipeline_sdk.sweep import SweepPlan
 
 LOG_TAIL_LINES = 30
@@ -243,7 +259,7 @@ class _Execution:
             raise
         except LocalRunError as e:
             state = CANCELLED if self.cancelled else FAILED
-            self._fail(task_name, state, str(e).split("; last lines of ", 1)[0], run_state=label and state)
+            self._fail(task_name, state, _summary(e), run_state=label and state)
             raise
         for key, output in outputs.items():
             store.put_task_output(task_spec.task_info.name, key, output)
@@ -280,7 +296,7 @@ class _Execution:
             {
                 "trial": number,
                 "parameters": self.sweep.trials[number - 1] if self.sweep else item,
-                "state": "PENDING",
+                "state": PENDING,
                 "tasks": [f"{name}-trial-{number}" for name in inner],
             }
             for number, item in enumerate(items, start=1)
@@ -308,7 +324,7 @@ class _Execution:
                 stop_running_tasks()
                 with self.lock:
                     for trial in trials:
-                        if trial["state"] in ("PENDING", "RUNNING"):
+                        if trial["state"] in (PENDING, RUNNING):
                             trial["state"] = CANCELLED
                     self.record.finish(CANCELLED)
                     self.record.save()
@@ -337,7 +353,7 @@ class _Execution:
         store.put_parent_input(task_spec.parameter_iterator.item_input, item)
         dag = self.spec.components[task_spec.component_ref.name].dag
         with self.lock:
-            self.record.trials[number - 1]["state"] = "RUNNING"
+            self.record.trials[number - 1]["state"] = RUNNING
         for name in inner:
             self._run_task(dag.tasks[name], f"{name}-trial-{number}", store, None)
 
@@ -359,7 +375,7 @@ class _Execution:
                 if "uri" in output
             }
             if error is not None:
-                trial["error"] = str(error).split("; last lines of ", 1)[0]
+                trial["error"] = _summary(error)
             self.record.save()
         if error is not None:
             outcome = f"FAILED ({trial['error']})"
@@ -394,7 +410,7 @@ class _Execution:
                     pass
                 prepared = self.prepared.get(f"{selector.producer_subtask}-trial-{number}")
                 if prepared is not None:
-                    collected.append(_declared_output(prepared, selector.output_artifact_key))
+                    collected.append(declared_output(prepared, selector.output_artifact_key))
             self.store.put_task_output(loop_name, key, collected)
 
     def _keep_outputs(self, task_name: str, outputs: dict[str, Any]) -> None:
@@ -424,13 +440,9 @@ def _container(executor: dict[str, Any]) -> Any:
     return json_format.ParseDict(executor.get("container", {}), message, ignore_unknown_fields=True)
 
 
-def _declared_output(prepared: Any, key: str) -> Any:
-    """The output artifact ``key`` a task was given (for a task that failed before reporting it)."""
-    from kfp.local import executor_output_utils
-
-    return executor_output_utils.artifact_list_to_dsl_artifact(
-        prepared.executor_input.outputs.artifacts[key], is_artifact_list=False
-    )
+def _summary(error: BaseException) -> str:
+    """A step's error without the log tail its message carries."""
+    return str(error).split("; last lines of ", 1)[0]
 
 
 def _describe(output: Any) -> dict[str, Any]:

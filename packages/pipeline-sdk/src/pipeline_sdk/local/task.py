@@ -218,6 +218,16 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(f"  {line}" for line in text[-lines:])
 
 
+def declared_output(task: PreparedTask, name: str) -> Any:
+    """The output artifact ``name`` as the task was given it (where it is to write it), before any output
+    metadata the task reports."""
+    from kfp.local import executor_output_utils
+
+    return executor_output_utils.artifact_list_to_dsl_artifact(
+        task.executor_input.outputs.artifacts[name], is_artifact_list=False
+    )
+
+
 def collect_outputs(task: PreparedTask) -> dict[str, Any]:
     """The task's outputs: ExecutorOutput contents (e.g. metrics metadata) over the declared artifacts.
 
@@ -226,11 +236,9 @@ def collect_outputs(task: PreparedTask) -> dict[str, Any]:
     from kfp.local import executor_output_utils
 
     outputs = executor_output_utils.get_outputs_for_task(task.executor_input, task.component_spec)
-    for name, artifact_list in task.executor_input.outputs.artifacts.items():
+    for name in task.executor_input.outputs.artifacts:
         if name not in outputs:
-            outputs[name] = executor_output_utils.artifact_list_to_dsl_artifact(
-                artifact_list, is_artifact_list=False
-            )
+            outputs[name] = declared_output(task, name)
         if not Path(outputs[name].uri).exists():
             raise LocalRunError(
                 f"step {task.name!r} exited 0 but did not write its output artifact {name!r} "
@@ -242,6 +250,7 @@ def collect_outputs(task: PreparedTask) -> dict[str, Any]:
 __all__ = [
     "PreparedTask",
     "collect_outputs",
+    "declared_output",
     "log_tail",
     "prepare_task",
     "run_task",
