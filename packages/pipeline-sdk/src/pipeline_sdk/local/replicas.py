@@ -36,7 +36,6 @@ from pipeline_sdk.local.task import (
 PRIMARY_POOL, WORKER_POOL = "workerpool0", "workerpool1"
 #: seconds the other replicas get after SIGTERM, once one has failed, before SIGKILL
 FAILURE_GRACE_S = 10.0
-LOG_TAIL_LINES = 30
 _POLL_S = 0.1
 
 
@@ -161,7 +160,7 @@ def run_replicas(task: PreparedTask, log_path: Path, echo: Callable[[str], None]
     code = failed.process.returncode
     raise LocalRunError(
         f"step {task.name!r} {failed.name} failed with exit code {code}; the other replicas were stopped; "
-        f"last lines of {failed.log_path}:\n{log_tail(failed.log_path, LOG_TAIL_LINES)}"
+        f"last lines of {failed.log_path}:\n{log_tail(failed.log_path)}"
     )
 
 

@@ -49,7 +49,6 @@ from pipeline_sdk.local.task import (
 )
 from pipeline_sdk.sweep import SweepPlan
 
-LOG_TAIL_LINES = 30
 _METRICS_SCHEMAS = ("system.Metrics", "system.ClassificationMetrics")
 REPORT_FILE = "report.html"
 
@@ -250,9 +249,7 @@ class _Execution:
             task_record.exit_code = run_task(prepared, log_path, echo)
             if task_record.exit_code != 0:
                 message = f"step {task_name!r} failed with exit code {task_record.exit_code}"
-                raise LocalRunError(
-                    f"{message}; last lines of {log_path}:\n{log_tail(log_path, LOG_TAIL_LINES)}"
-                )
+                raise LocalRunError(f"{message}; last lines of {log_path}:\n{log_tail(log_path)}")
             outputs = collect_outputs(prepared)
         except KeyboardInterrupt:
             self._fail(task_name, CANCELLED, "interrupted", run_state=CANCELLED)

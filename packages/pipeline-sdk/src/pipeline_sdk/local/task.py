@@ -209,7 +209,11 @@ def stop_processes(
                 continue
 
 
-def log_tail(path: Path, lines: int = 30) -> str:
+#: lines of a failed step's log quoted in its error
+LOG_TAIL_LINES = 30
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     """The last ``lines`` lines of a step's log, indented, for an error message."""
     try:
         text = path.read_text(errors="replace").splitlines()
