@@ -67,16 +67,23 @@ class CustomJobSettings:
         return args
 
 
-def wants_custom_job(step: DictConfig) -> bool:
-    """Whether ``step``'s settings need a CustomJob (more than one replica, a machine type, or scheduling)."""
+def custom_job_reasons(step: DictConfig) -> list[str]:
+    """The settings of ``step`` that need a CustomJob (more than one replica, a machine type, scheduling),
+    e.g. ``["replica_count=2", "strategy=SPOT"]``; empty for a plain task."""
     res, scheduling = step.resources, step.scheduling
-    return bool(
-        res.replica_count != 1
-        or res.machine_type
-        or (scheduling.strategy or "STANDARD") != "STANDARD"
-        or scheduling.restart_job_on_worker_restart
-        or scheduling.timeout is not None
-    )
+    reasons = [
+        f"replica_count={res.replica_count}" if res.replica_count != 1 else "",
+        f"machine_type={res.machine_type}" if res.machine_type else "",
+        f"strategy={scheduling.strategy}" if (scheduling.strategy or "STANDARD") != "STANDARD" else "",
+        "restart_job_on_worker_restart" if scheduling.restart_job_on_worker_restart else "",
+        f"timeout={scheduling.timeout}" if scheduling.timeout is not None else "",
+    ]
+    return [reason for reason in reasons if reason]
+
+
+def wants_custom_job(step: DictConfig) -> bool:
+    """Whether ``step``'s settings need a CustomJob."""
+    return bool(custom_job_reasons(step))
 
 
 def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
@@ -173,6 +180,7 @@ __all__ = [
     "LAUNCHER_MODULE",
     "STRATEGIES",
     "CustomJobSettings",
+    "custom_job_reasons",
     "custom_job_settings",
     "is_launcher",
     "pool_args",

@@ -133,19 +133,11 @@ class KfpClient:
 def check_no_custom_jobs(cfg: DictConfig) -> None:
     """Raise :class:`PreflightError` for a step that only Vertex AI can run: a CustomJob (several replicas,
     a machine type, Spot or other scheduling) is started by GCPC's launcher through the Vertex AI API."""
-    from pipeline_sdk.custom_job import wrapped_steps
+    from pipeline_sdk.custom_job import custom_job_reasons, wrapped_steps
 
     for key, step in wrapped_steps(cfg):
-        res, scheduling = step.resources, step.scheduling
-        asked = [
-            f"replica_count={res.replica_count}" if res.replica_count != 1 else "",
-            f"machine_type={res.machine_type}" if res.machine_type else "",
-            f"strategy={scheduling.strategy}" if (scheduling.strategy or "STANDARD") != "STANDARD" else "",
-            "restart_job_on_worker_restart" if scheduling.restart_job_on_worker_restart else "",
-            f"timeout={scheduling.timeout}" if scheduling.timeout is not None else "",
-        ]
         raise PreflightError(
-            f"{key} ({', '.join(a for a in asked if a)}) runs as a Vertex AI CustomJob, which backend=kfp "
+            f"{key} ({', '.join(custom_job_reasons(step))}) runs as a Vertex AI CustomJob, which backend=kfp "
             "cannot start: submit with backend=vertex, run it on this machine with `pipeline-sdk run`, or drop "
             "those settings for KFP"
         )
