@@ -267,24 +267,23 @@ def _is_plain(text: str, key: str | None, groups: dict[str, frozenset[str] | Non
 
 def _plain_overrides(overrides: Sequence[str], keys: Sequence[str | None]) -> list[int]:
     """The plain overrides whose key no other override touches (Hydra applies overrides in order, so
-    ``a.b=1`` then ``~a.b=2`` must be composed together)."""
+    ``a.b=1`` then ``~a.b=2``, or ``a.b=[1]`` then ``a.b={x: 1}``, must be composed together)."""
     groups: dict[str, frozenset[str] | None] = {}
-    candidates = [
-        index for index in range(len(overrides)) if _is_plain(overrides[index], keys[index], groups)
+    bare = [key.split("@")[0] if key else None for key in keys]
+
+    def touched_by_another(index: int) -> bool:
+        key = bare[index] or ""
+        return any(
+            other is not None and (other == key or other.startswith(f"{key}.") or key.startswith(f"{other}."))
+            for position, other in enumerate(bare)
+            if position != index
+        )
+
+    return [
+        index
+        for index in range(len(overrides))
+        if _is_plain(overrides[index], keys[index], groups) and not touched_by_another(index)
     ]
-    chosen = set(candidates)
-    touched: set[str] = set()  # the other overrides' keys and all their prefixes
-    for index, key in enumerate(keys):
-        if index not in chosen and key:
-            parts = key.split("@")[0].split(".")
-            touched.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
-    full = {key.split("@")[0] for index, key in enumerate(keys) if index not in chosen and key}
-
-    def free(key: str) -> bool:
-        parts = key.split(".")
-        return key not in touched and not any(".".join(parts[:end]) in full for end in range(1, len(parts)))
-
-    return [index for index in candidates if free(keys[index] or "")]
 
 
 def _plain_status(config: Any, key: str) -> str:
