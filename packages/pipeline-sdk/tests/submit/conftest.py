@@ -378,6 +378,26 @@ def compile_with_kfp(output: Path, registry: str, accelerator: str = "NVIDIA_L4"
     )
 
 
+def tasks_cached_by_the_service(spec: dict[str, Any]) -> dict[str, bool]:
+    """``{"<dag>/<task>": cached}`` for a pipeline spec as Vertex AI and the KFP backend run it: each task by
+    its own ``cachingOptions.enableCache`` (absent = false, proto3), with no run-level switch left once the
+    request is built (KFP backend driver/cache.go; docs/vertex-behaviour.md, caching)."""
+    dags = {"root": spec["root"].get("dag", {})}
+    dags.update({name: c["dag"] for name, c in spec.get("components", {}).items() if "dag" in c})
+    return {
+        f"{dag_name}/{task_name}": bool(task.get("cachingOptions", {}).get("enableCache", False))
+        for dag_name, dag in dags.items()
+        for task_name, task in dag.get("tasks", {}).items()
+        if "componentRef" in task and "parameterIterator" not in task and "artifactIterator" not in task
+    }
+
+
+@pytest.fixture
+def cached_tasks():
+    """``cached_tasks(spec)``: which tasks the service would serve from its cache (see above)."""
+    return tasks_cached_by_the_service
+
+
 @pytest.fixture
 def compile_test_pipeline():
     """``compile_test_pipeline(output, registry, accelerator="NVIDIA_L4")`` -> CompiledForTest."""

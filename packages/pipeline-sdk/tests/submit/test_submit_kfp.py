@@ -37,11 +37,11 @@ class Output:
         )
 
 
-def test_creates_a_run_of_the_compiled_package_in_the_experiment(fake_kfp, compiled_test_pipeline):
+def test_creates_a_run_of_the_compiled_package_in_the_experiment(
+    fake_kfp, compiled_test_pipeline, cached_tasks
+):
     out = Output()
-    submit_to_kfp(
-        config(fake_kfp.url, "caching=false"), compiled_test_pipeline, out.options(job_id="nightly-1")
-    )
+    submit_to_kfp(config(fake_kfp.url), compiled_test_pipeline, out.options(job_id="nightly-1"))
 
     (create,) = fake_kfp.sent("POST", "/apis/v2beta1/runs")
     run = create.body
@@ -52,7 +52,8 @@ def test_creates_a_run_of_the_compiled_package_in_the_experiment(fake_kfp, compi
     assert spec["pipelineInfo"]["name"] == "hydra-fashion-mnist-training"
     train = spec["deploymentSpec"]["executors"]["exec-train"]["container"]
     assert train["resources"]["accelerator"]["resourceType"] == "NVIDIA_L4"
-    assert not any(t["cachingOptions"].get("enableCache") for t in spec["root"]["dag"]["tasks"].values())
+    # each task's caching as compiled (test_submit_caching.py covers per-step settings)
+    assert cached_tasks(spec) == {"root/data-prepare": True, "root/train": True}
     assert not fake_kfp.sent("POST", "/apis/v2beta1/experiments")  # "Default" already exists
     assert out.out == ["submitted run run-1 (nightly-1)", f"ui        {fake_kfp.url}/#/runs/details/run-1"]
 

@@ -73,14 +73,13 @@ class Output:
 
 
 def test_sends_the_compiled_spec_with_runtime_config_labels_identity_and_caching(
-    fake_google, adc, compiled, bucket
+    fake_google, adc, compiled, bucket, cached_tasks
 ):
     cfg = config(
         fake_google,
         "gcp.service_account=runner@demo-project.iam.gserviceaccount.com",
         "gcp.network=projects/123/global/networks/vpc",
         "+gcp.labels.team=vision",
-        "caching=false",
         "gcp.encryption_spec_key_name=projects/p/locations/us-central1/keyRings/r/cryptoKeys/k",
     )
     out = Output()
@@ -106,11 +105,8 @@ def test_sends_the_compiled_spec_with_runtime_config_labels_identity_and_caching
     assert body["encryptionSpec"] == {
         "kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
     }
-    tasks = body["pipelineSpec"]["root"]["dag"]["tasks"]
-    assert {name: t["cachingOptions"].get("enableCache", False) for name, t in tasks.items()} == {
-        "data-prepare": False,
-        "train": False,
-    }
+    # each task's caching as compiled (test_submit_caching.py covers per-step settings)
+    assert cached_tasks(body["pipelineSpec"]) == {"root/data-prepare": True, "root/train": True}
     assert body["displayName"] == "hydra-fashion-mnist-training"
     # Read-only bucket check, no bucket creation or IAM edit; the token came from the fake's endpoint.
     assert [r.method for r in fake_google.sent(r"\w+", r"/storage/.*")] == ["GET"]

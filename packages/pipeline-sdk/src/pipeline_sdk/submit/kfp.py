@@ -104,7 +104,6 @@ class KfpClient:
         run_name: str,
         experiment: str,
         parameters: Mapping[str, Any],
-        enable_caching: bool | None,
     ) -> str:
         """Create the run (and the experiment if missing); return the run ID."""
         result = self._call(
@@ -115,7 +114,10 @@ class KfpClient:
                 run_name=run_name,
                 experiment_name=experiment,
                 namespace=self.namespace,
-                enable_caching=enable_caching,
+                # None keeps each task's compiled cachingOptions; a bool would overwrite the root DAG's tasks
+                # only, not those inside a sweep's loop (kfp client.py _override_caching_options;
+                # docs/vertex-behaviour.md, caching)
+                enable_caching=None,
             ),
         )
         return str(result.run_id)
@@ -164,7 +166,6 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
             "run": {
                 "display_name": run_name,
                 "runtime_config": {"parameters": dict(compiled.parameter_values)},
-                "enable_caching": bool(cfg.caching),
                 "pipeline_spec": compiled.spec,
             },
         }
@@ -178,7 +179,6 @@ def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -
         run_name=run_name,
         experiment=cfg.kfp.experiment,
         parameters=compiled.parameter_values,
-        enable_caching=bool(cfg.caching),
     )
     options.echo(f"submitted run {run_id} ({run_name})")
     options.echo(f"ui        {client.run_url(run_id)}")

@@ -1,10 +1,10 @@
 """The Vertex AI ``CreatePipelineJob`` request, built with aiplatform and never sent from here.
 
-``aiplatform.PipelineJob`` builds it (runtime config from the compiled spec, parameter coercion, caching,
-labels, CMEK); :mod:`pipeline_sdk.submit.vertex.client` sends it. ``PipelineJob.submit()`` is deliberately
-not used: before sending it probes the ``pipeline_root`` bucket and, if missing, creates it and edits its
-IAM policy, with no timeout, and logs rather than reports what goes wrong
-(:func:`pipeline_sdk.submit.preflight.check_bucket` is the read-only, bounded check used instead).
+``aiplatform.PipelineJob`` builds it (runtime config from the compiled spec, parameter coercion, labels,
+CMEK; each task's caching stays as compiled); :mod:`pipeline_sdk.submit.vertex.client` sends it.
+``PipelineJob.submit()`` is deliberately not used: before sending it probes the ``pipeline_root`` bucket and,
+if missing, creates it and edits its IAM policy, with no timeout, and logs rather than reports what goes
+wrong (:func:`pipeline_sdk.submit.preflight.check_bucket` is the read-only, bounded check used instead).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class VertexSettings:
     display_name: str
     parameter_values: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
-    enable_caching: bool | None = None
     service_account: str | None = None
     network: str | None = None
     encryption_spec_key_name: str | None = None
@@ -81,7 +80,10 @@ def build_request(template: Path, settings: VertexSettings, credentials: Any = N
             job_id=settings.job_id,
             pipeline_root=settings.pipeline_root,
             parameter_values=settings.parameter_values,
-            enable_caching=settings.enable_caching,
+            # None keeps each task's compiled cachingOptions (a step's own `caching` included); a bool would
+            # overwrite every task of every DAG (aiplatform pipeline_jobs.py _set_enable_caching_value;
+            # docs/vertex-behaviour.md, caching)
+            enable_caching=None,
             encryption_spec_key_name=settings.encryption_spec_key_name,
             labels=settings.labels,
             # Building the request needs no identity; anonymous keeps a dry run from looking for one.

@@ -54,6 +54,9 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
     if options.check_images:
         check_in_registries(compiled.images, "Vertex AI")
     request = build_request(compiled.path, settings, credentials)
+    custom_job_note = _custom_job_identity_note(cfg, compiled.spec)
+    if custom_job_note:
+        options.note(custom_job_note)
     if options.dry_run:
         options.echo(request.to_json())
         if experiment:
@@ -78,6 +81,31 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
         _link_to_experiment(client, name, linker, experiment_context, str(experiment), options)
         options.echo(f"experiment {experiment_url(project, region, str(experiment))}")
     wait_if_asked(lambda: client.status(name), what=f"pipeline job {request.job_id}", options=options)
+
+
+def _custom_job_identity_note(cfg: DictConfig, spec: dict[str, Any]) -> str | None:
+    """What a CustomJob step needs of the run's service account, or None without one.
+
+    The step's launcher creates the CustomJob with the run's own credentials and names that same account
+    as the job's identity (``{{$.pipeline_service_account}}``); Vertex AI checks ``iam.serviceAccounts.actAs``
+    on the job's identity for whoever creates it (GCPC custom_job docstring; docs/vertex-behaviour.md, IAM).
+    """
+    from pipeline_sdk.custom_job import is_launcher
+
+    executors = spec.get("deploymentSpec", {}).get("executors", {})
+    steps = [
+        label.removeprefix("exec-")
+        for label, executor in executors.items()
+        if is_launcher(executor.get("container", {}).get("command", []))
+    ]
+    if not steps:
+        return None
+    account = cfg.gcp.service_account or "the Compute Engine default service account"
+    return (
+        f"note: step {', '.join(steps)} runs as a Vertex AI CustomJob that the run's service account "
+        f"({account}) creates to run as itself: grant it roles/iam.serviceAccountUser on itself "
+        "(docs/vertex.md, IAM)"
+    )
 
 
 def _identity(project: str | None, options: VertexOptions) -> tuple[Any, str]:
@@ -106,7 +134,6 @@ def _settings(
         display_name=cfg.pipeline.name,
         parameter_values=dict(compiled.parameter_values),
         labels=labels,
-        enable_caching=bool(cfg.caching),
         service_account=gcp.service_account,
         network=gcp.network,
         encryption_spec_key_name=gcp.encryption_spec_key_name,
