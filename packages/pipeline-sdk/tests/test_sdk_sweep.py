@@ -79,8 +79,12 @@ def test_a_2x2_sweep_compiles_to_one_loop_of_four_trials_and_a_selection_step(
     assert len(loops) == 1 and set(root) == {"data-prepare", loops[0], "select-best"}
     loop = root[loops[0]]
     assert loop["iteratorPolicy"]["parallelismLimit"] == 3
+    # each item a JSON string: Vertex AI cannot read fields of object items (docs/vertex-behaviour.md)
     items = json.loads(loop["parameterIterator"]["items"]["raw"])
-    assert items == [{"learning_rate": lr, "batch_size": bs} for lr in (0.002, 0.004) for bs in (128, 256)]
+    assert all(isinstance(item, str) for item in items)
+    assert [json.loads(item) for item in items] == [
+        {"learning_rate": lr, "batch_size": bs} for lr in (0.002, 0.004) for bs in (128, 256)
+    ]
     # the swept parameters are the trials' values, not pipeline parameters; the others stay parameters
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"dataset", "epochs", "seed", "experiment"}
     inner = spec["components"][loop["componentRef"]["name"]]["dag"]["tasks"]
@@ -107,7 +111,8 @@ def test_swept_strings_are_escaped_like_single_values(tmp_path: Path, probe_sele
     cfg, sweep = load_with_sweep(overrides, None, multirun=True)
     spec = compile_pipeline(cfg, tmp_path / "sweep.yaml", sweep).spec
     loop = next(t for t in spec["root"]["dag"]["tasks"].values() if "parameterIterator" in t)
-    wired = [item["experiment"] for item in json.loads(loop["parameterIterator"]["items"]["raw"])]
+    items = json.loads(loop["parameterIterator"]["items"]["raw"])
+    wired = [json.loads(item)["experiment"] for item in items]
     assert [read_override_value(f"experiment='{value}'") for value in wired] == [NASTY, "plain"]
 
 
@@ -154,6 +159,25 @@ def test_local_sweep_runs_trials_in_parallel_and_survives_a_failed_trial(
     threads = str(max(1, (os.cpu_count() or 1) // 2))
     assert f"probe: OMP_NUM_THREADS={threads}" in (runs / "sweep" / "train-trial-3" / "log.txt").read_text()
     assert f"select-best best_model: {runs / 'sweep' / 'select-best' / 'best_model'}" in result.stderr
+
+
+def test_object_loop_items_fail_locally_as_on_vertex(
+    probe_overrides: list[str], runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kfp's own form for a list of dicts, object items, is what Vertex AI fails on (kubeflow/pipelines#12191);
+    compiled that way, every trial fails before it starts, as there."""
+    from pipeline_sdk import pipeline_shape
+    from pipeline_sdk.local.runner import run_locally
+
+    monkeypatch.setattr(pipeline_shape, "loop_items", lambda trials: trials)
+    cfg, sweep = load_with_sweep([*probe_overrides, "params.learning_rate=0.1,0.2"], None, multirun=True)
+    lines: list[str] = []
+    record = run_locally(cfg, "objects", progress=lines.append, sweep=sweep).record.to_dict()
+    errors = [trial["error"] for trial in record["trials"]]
+    assert len(errors) == 2 and all(
+        "input 'learning_rate': Failed to parseJson from string" in e for e in errors
+    )
+    assert record["tasks"]["train-trial-1"]["state"] == "FAILED"
 
 
 def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides: list[str]) -> None:

@@ -17,6 +17,7 @@ trials as one loop in the Vertex UI, and is what ``dsl.Collected`` fans in from.
 
 # No `from __future__ import annotations`: kfp reads the pipeline signature's annotations as types.
 import inspect
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -287,10 +288,24 @@ class _Collected:
         return {key: dsl.Collected(channel) for key, channel in self._task.outputs.items()}
 
 
+def loop_items(trials: list[dict[str, Any]]) -> list[str]:
+    """The ParallelFor items of ``trials``: each trial's values as one JSON *string*.
+
+    kfp reads a field of a loop item with ``parseJson(string_value)["NAME"]``. A JSON object item (kfp's own
+    form for a list of dicts) has no string value on Vertex AI: the loop fails with "Failed to parseJson from
+    string" (kubeflow/pipelines#12191); a JSON string item parses on Vertex AI and on the KFP backend
+    (docs/vertex-behaviour.md, loop items).
+    """
+    return [json.dumps(trial, ensure_ascii=False) for trial in trials]
+
+
 def _loop_item(item: Any, name: str, kind: type) -> Any:
-    """The loop item's field ``name``, typed as the parameter: kfp types every field of a dict item as the
-    first field's value, which would make a Float input refuse a String field."""
-    field = getattr(item, name)
+    """The loop item's field ``name``, typed as the parameter (kfp types it as the item, a String). Built
+    directly rather than as ``item.NAME``, which would return the channel's own attribute for a parameter
+    called ``name`` or ``pattern``."""
+    from kfp.dsl.for_loop import LoopArgumentVariable
+
+    field = LoopArgumentVariable(loop_argument=item, subvar_name=name)
     field.channel_type = _kfp_name(kind).split()[-1]
     return field
 
@@ -308,7 +323,7 @@ def _build_sweep(
     for plan in (p for p in plans if p.stage == ONCE):
         tasks[plan.name] = _add_task(plan, params, tasks, caching)
     trial_steps = [p for p in plans if p.stage == TRIAL]
-    with dsl.ParallelFor(items=items, parallelism=cfg.sweep.max_parallel) as item:
+    with dsl.ParallelFor(items=loop_items(items), parallelism=cfg.sweep.max_parallel) as item:
         trial_params = {**params, **{name: _loop_item(item, name, types[name]) for name in items[0]}}
         for plan in trial_steps:
             tasks[plan.name] = _add_task(plan, trial_params, tasks, caching)
@@ -379,6 +394,7 @@ __all__ = [
     "StepPlan",
     "build_pipeline",
     "checked_values",
+    "loop_items",
     "parameter_types",
     "parameter_values",
     "plan_steps",

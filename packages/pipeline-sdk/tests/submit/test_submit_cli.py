@@ -84,7 +84,8 @@ def test_a_sweep_reaches_vertex_as_one_job_with_a_loop_of_trials(fake_google, ad
     assert body["pipelineSpec"] == dry_body["body"]["pipelineSpec"]
     tasks = body["pipelineSpec"]["root"]["dag"]["tasks"]
     loop = next(task for task in tasks.values() if "parameterIterator" in task)
-    items = json.loads(loop["parameterIterator"]["items"]["raw"])
+    # each item is a JSON string (docs/vertex-behaviour.md, loop items)
+    items = [json.loads(item) for item in json.loads(loop["parameterIterator"]["items"]["raw"])]
     assert [(i["learning_rate"], i["experiment"]) for i in items] == [
         (0.002, "a,b"),
         (0.002, "plain"),

@@ -60,7 +60,7 @@ def test_publish_takes_a_sweep_as_compile_does(fake_google, adc, capsys):
     tasks = yaml.safe_load(template["content"])["root"]["dag"]["tasks"]
     loop = next(task for task in tasks.values() if "parameterIterator" in task)
     assert yaml.safe_load(loop["parameterIterator"]["items"]["raw"]) == [
-        {"learning_rate": 0.002},
-        {"learning_rate": 0.004},
+        '{"learning_rate": 0.002}',
+        '{"learning_rate": 0.004}',
     ]
     assert "select-best" in tasks

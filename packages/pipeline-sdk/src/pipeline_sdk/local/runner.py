@@ -29,6 +29,7 @@ from omegaconf import DictConfig
 from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
 from pipeline_sdk.config import resolve_path
 from pipeline_sdk.errors import LocalRunError
+from pipeline_sdk.local.expressions import ExpressionError, select
 from pipeline_sdk.local.record import (
     CANCELLED,
     FAILED,
@@ -214,14 +215,12 @@ class _Execution:
         return self.record
 
     def _prepare(self, task_spec: Any, task_name: str, store: Any) -> Any:
-        from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
-
         component = self.spec.components[task_spec.component_ref.name]
         return prepare_task(
             name=task_name,
             component_spec=component,
             container=_container(self.executors[component.executor_label]),
-            arguments=OrchestratorUtils.make_task_arguments(task_spec.inputs, store),
+            arguments=_task_arguments(task_name, task_spec.inputs, store),
             pipeline_root=self.root,
             run_name=self.run_name,
             run_id=self.run_name,
@@ -230,7 +229,11 @@ class _Execution:
     def _run_task(self, task_spec: Any, task_name: str, store: Any, label: str | None) -> Any:
         """Run one task; its outputs go to ``store`` under the spec's task name. ``label``: the progress
         line's prefix, or None for no progress lines (sweep trials report once, when they finish)."""
-        prepared = self.prepared[task_name] = self._prepare(task_spec, task_name, store)
+        try:
+            prepared = self.prepared[task_name] = self._prepare(task_spec, task_name, store)
+        except LocalRunError as e:  # what the service would refuse before starting the task
+            self._fail(task_name, FAILED, str(e), run_state=label and FAILED)
+            raise
         if label is None and self.parallel > 1 and "OMP_NUM_THREADS" not in prepared.env:
             # trials running side by side share the cores instead of each starting one thread per core
             prepared.env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // self.parallel))
@@ -426,6 +429,25 @@ class _Execution:
                 and Path(output.uri).is_file()
             ):
                 shutil.copyfile(output.uri, self.run_dir / REPORT_FILE)
+
+
+def _task_arguments(task_name: str, inputs: Any, store: Any) -> dict[str, Any]:
+    """The task's input values (kfp.local's wiring), with parameter expressions evaluated as the service
+    evaluates them (:mod:`pipeline_sdk.local.expressions`) rather than by kfp.local's lenient rule."""
+    from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
+
+    plain = type(inputs)()
+    plain.CopyFrom(inputs)
+    selected: dict[str, Any] = {}
+    for name, spec in inputs.parameters.items():
+        if spec.parameter_expression_selector:
+            value = store.get_parent_input(spec.component_input_parameter)
+            try:
+                selected[name] = select(value, spec.parameter_expression_selector)
+            except ExpressionError as e:
+                raise LocalRunError(f"step {task_name!r} cannot start: input {name!r}: {e}") from None
+            del plain.parameters[name]
+    return {**OrchestratorUtils.make_task_arguments(plain, store), **selected}
 
 
 def _container(executor: dict[str, Any]) -> Any:
