@@ -1,9 +1,12 @@
 """A real Hydra app standing in for the trainer in fast tests: it records what Hydra hands it.
 
-It accepts the trainer's override keys (configs/components/train.yaml), writes the resolved config to
-``<paths.output_dir>/received.json``, and writes KFP Metrics metadata the way the trainer does
-(``kfp.metrics_path`` and an ExecutorOutput at ``kfp.output_file``). Set ``PROBE_FAIL=1`` to exit 3, or
-pass ``experiment=probe-fail`` (one trial of a sweep failing).
+It accepts the trainer's override keys (configs/components/train.yaml), the executor input made safe for
+Hydra as the trainer makes it, writes the resolved config to ``<paths.output_dir>/received.json``, and
+writes KFP Metrics metadata the way the trainer does (``kfp.metrics_path`` and an ExecutorOutput at the
+trainer's choice of ``kfp.output_file`` / the executor input's ``outputs.outputFile``). Set
+``PROBE_FAIL=1`` to exit 3, or pass ``experiment=probe-fail`` (one trial of a sweep failing). Started as a CustomJob replica other than
+the primary (``CLUSTER_SPEC``), it only records what it received, in ``received-<pool>-<index>.json`` beside
+the output directory.
 """
 
 import json
@@ -14,6 +17,8 @@ from pathlib import Path
 import hydra
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
+
+from trainer.executor_input import hydra_safe_args, output_file
 
 ConfigStore.instance().store(
     name="probe",
@@ -26,6 +31,7 @@ ConfigStore.instance().store(
         "paths": {"output_dir": None},
         "kfp": {
             "output_file": None,
+            "executor_input": None,
             "metrics_uri": None,
             "classification_metrics_uri": None,
             "metrics_path": None,
@@ -43,6 +49,11 @@ def main(cfg: DictConfig) -> None:
         sys.exit(3)
     received = OmegaConf.to_container(cfg, resolve=True)
     out = Path(cfg.paths.output_dir)
+    task = json.loads(os.environ.get("CLUSTER_SPEC", "{}")).get("task", {"type": "workerpool0", "index": 0})
+    if task != {"type": "workerpool0", "index": 0}:  # a CustomJob's other replicas only record, as rank > 0
+        replica = f"{task['type']}-{task['index']}"
+        (out.parent / f"received-{replica}.json").write_text(json.dumps(received))
+        return
     out.mkdir(parents=True)
     (out / "received.json").write_text(json.dumps(received))
     metrics = {
@@ -62,11 +73,14 @@ def main(cfg: DictConfig) -> None:
             },
         }
     }
-    Path(cfg.kfp.output_file).parent.mkdir(parents=True, exist_ok=True)
-    Path(cfg.kfp.output_file).write_text(json.dumps(executor_output))
+    target = output_file(cfg.kfp)  # the trainer's own choice of file
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(executor_output))
     print(f"probe: experiment={cfg.experiment!r}")
     print(f"probe: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = hydra_safe_args(sys.argv[1:])  # as the trainer's console script does
     main()

@@ -14,7 +14,7 @@ from kfp import components as kfp_components
 from pipeline_sdk.accelerators import MACHINES, check_machine, default_machine
 from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.config import load_config
-from pipeline_sdk.custom_job import LAUNCHER_MODULE, worker_pools
+from pipeline_sdk.custom_job import LAUNCHER_MODULE, from_payload, worker_pools
 from pipeline_sdk.errors import ConfigError
 from pipeline_sdk.images.lock import ImageLock, LockedImage
 from pipeline_sdk.params import parameter_uses
@@ -77,14 +77,20 @@ def test_two_replicas_compile_to_the_custom_job_launcher(repo: Path, tmp_path: P
         container_spec = pool["container_spec"]
         assert container_spec["image_uri"] == f"{REGISTRY}/hydra-vertex-trainer@{DIGEST}"
         assert container_spec["command"] == ["trainer"]
-        assert container_spec["args"] == own.args  # every Hydra override as the component YAML has it
+        # every Hydra override as the component YAML has it, the executor input in its payload form
+        assert container_spec["args"] == [arg.replace("{{$}}", "{{$.json_escape[1]}}") for arg in own.args]
+        assert "kfp.executor_input='{{$.json_escape[1]}}'" in container_spec["args"]
     args = pools[0]["container_spec"]["args"]
     assert "experiment='{{$.inputs.parameters['experiment']}}'" in args
     assert "kfp.output_file={{$.outputs.output_file}}" in args
-    # the quoted String parameter is still escaped for Hydra: its use is found inside the worker pools
-    wire = "\\${oc.env:SOME_SECRET} it\\'s a,b"
+    # the quoted String parameter is escaped for Hydra, then for the JSON payload it is pasted into: its use
+    # is found inside the worker pools
+    wire = "\\\\$\\u007boc.env:SOME_SECRET\\u007d it\\\\'s a,b"
     assert spec["root"]["inputDefinitions"]["parameters"]["experiment"]["defaultValue"] == wire
-    assert [(u.task, u.quoted) for u in parameter_uses(spec)["experiment"]] == [("train", True)]
+    assert from_payload(wire) == "\\${oc.env:SOME_SECRET} it\\'s a,b"
+    assert [(u.task, u.quoted, u.in_payload) for u in parameter_uses(spec)["experiment"]] == [
+        ("train", True, True)
+    ]
     # the job runs as the pipeline's service account, on its network, with its CMEK key
     parameters = train_component(spec)["inputDefinitions"]["parameters"]
     assert parameters["service_account"]["defaultValue"] == "{{$.pipeline_service_account}}"

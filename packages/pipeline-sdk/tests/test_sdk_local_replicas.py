@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_sdk.local.replicas import cluster_specs, free_ports
+from pipeline_sdk.params import quote_for_hydra
 
 PROBE = Path(__file__).with_name("replica_probe.py")
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
@@ -188,3 +189,26 @@ def test_two_replicas_train_real_fashion_mnist(sdk: Callable, runs: Path) -> Non
     # one artifact: rank 0 wrote the model; rank 1 wrote nothing beside it
     assert list((runs / "real").rglob("model.pt")) == [task_dir / "model" / "model.pt"]
     assert record["tasks"]["train"]["outputs"]["model"]["uri"] == str(task_dir / "model")
+
+
+@pytest.mark.parametrize("value", ['o\'neil "q" back\\slash\nline ${oc.env:HOME} {x}', "trailing\\"])
+def test_every_replica_receives_a_hostile_string_value_exactly(
+    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path, value: str
+) -> None:
+    """The value goes through the CustomJob payload as Vertex AI handles it: pasted into the JSON as it is,
+    then parsed (docs/vertex-behaviour.md); each replica's Hydra app gets exactly the value."""
+    result = sdk(
+        "run",
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={probe_train}",
+        "steps.train.resources.replica_count=3",
+        f"params.experiment='{quote_for_hydra(value)}'",
+        f"local.root={runs}",
+        "--run-name",
+        "r",
+    )
+    assert result.returncode == 0, result.stderr
+    task_dir = runs / "r" / "train"
+    received = [json.loads((task_dir / "model" / "received.json").read_text())]
+    received += [json.loads((task_dir / f"received-workerpool1-{i}.json").read_text()) for i in (0, 1)]
+    assert [r["experiment"] for r in received] == [value] * 3

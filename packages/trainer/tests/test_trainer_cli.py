@@ -153,7 +153,43 @@ def test_nan_loss_stops_with_a_message(run_cli, fast, tiny_data: Path, tmp_path:
 def test_kfp_output_file_needs_a_uri(run_cli, tiny_data: Path, tmp_path: Path) -> None:
     result = run_cli(f"data.data_dir={tiny_data}", f"kfp.output_file={tmp_path / 'eo.json'}")
     assert result.returncode == 1
-    assert "kfp.output_file is set but neither kfp.metrics_uri" in result.stderr
+    assert "kfp.output_file (or kfp.executor_input) is set but neither kfp.metrics_uri" in result.stderr
+
+
+def test_metrics_reach_the_kfp_backends_output_file(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
+    """The open-source KFP launcher leaves ``{{$.outputs.output_file}}`` as it is and substitutes ``{{$}}``
+    with raw JSON (values may hold ' and ${): the ExecutorOutput goes to the executor input's outputFile."""
+    kfp = tmp_path / "kfp"
+    executor_input = {
+        "inputs": {"parameterValues": {"experiment": "it's ${oc.env:HOME}"}},
+        "outputs": {"outputFile": str(kfp / "output_metadata.json")},
+    }
+    result = run_cli(
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={tmp_path / 'model'}",
+        "trainer.max_epochs=1",
+        *fast,
+        "kfp.output_file={{$.outputs.output_file}}",
+        f"kfp.executor_input='{json.dumps(executor_input)}'",
+        "kfp.metrics_uri=minio://bucket/run/metrics",
+        f"kfp.metrics_path={kfp}/metrics",
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads((kfp / "output_metadata.json").read_text())
+    [metrics] = written["artifacts"]["metrics"]["artifacts"]
+    assert metrics["uri"] == "minio://bucket/run/metrics" and "test_accuracy" in metrics["metadata"]
+    assert not list(tmp_path.rglob("*{{*"))  # nothing written under the placeholder's literal name
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("not json", "kfp.executor_input is not JSON"), ("[1, 2]", "is not a JSON object")],
+)
+def test_a_bad_executor_input_is_one_error(run_cli, tmp_path: Path, value: str, message: str) -> None:
+    result = run_cli(f"kfp.executor_input='{value}'", f"paths.output_dir={tmp_path / 'm'}")
+    assert result.returncode == 1
+    assert result.stderr.startswith("trainer: error: ") and message in result.stderr
+    _no_traceback(result.stderr)
 
 
 def test_resume_after_the_process_is_killed(

@@ -8,14 +8,19 @@ command and args (pool 0: one primary replica; pool 1: the other R - 1). Vertex 
 every replica; the trainer joins the cluster from it. ``pipeline-sdk run`` starts the same replicas as local
 processes (:mod:`pipeline_sdk.local.replicas`).
 
-The launcher's own outputs are only ``gcp_resources``: files a replica writes under an output artifact's
-``.path`` (GCS FUSE) are kept, metadata it writes to ``{{$.outputs.output_file}}`` is not read by Vertex AI.
+The worker pools travel inside the launcher's one ``--payload`` argument, a JSON text. At run time the
+service pastes each parameter value into it as it is, with no escaping, and the launcher parses the result
+with ``json.loads`` (GCPC 2.22.0 ``v1/custom_job/utils.py``, ``container/v1/custom_job/remote_runner.py``;
+kubeflow/pipelines#8166): a value holding ``"``, ``\\`` or a newline would break the payload. So a value
+for a worker-pool arg is handed over JSON-escaped (:func:`payload_text`), and ``pipeline-sdk run`` builds
+the replicas' command lines by the same paste-then-parse (:func:`resolved_worker_pools`).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,15 +127,32 @@ def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
     )
 
 
+#: the executor input placeholder, and its form inside the payload's JSON text (GCPC v1/custom_job/utils.py)
+EXECUTOR_INPUT, JSON_ESCAPED_EXECUTOR_INPUT = "{{$}}", "{{$.json_escape[1]}}"
+
+
 def wrap(factory: Any, settings: CustomJobSettings) -> Any:
-    """``factory`` (a loaded container component) as GCPC's CustomJob component with ``settings``."""
+    """``factory`` (a loaded container component) as GCPC's CustomJob component with ``settings``.
+
+    GCPC rewrites an arg that *is* ``{{$}}`` to ``{{$.json_escape[1]}}``, since the executor input's JSON
+    would break the payload's; ``{{$}}`` inside a longer arg (``kfp.executor_input='{{$}}'``) is rewritten
+    here the same way (GCPC's own components pass ``--executor_input={{$.json_escape[1]}}``).
+    """
+    import copy
+
     from google_cloud_pipeline_components.v1.custom_job import create_custom_training_job_from_component
     from kfp.dsl.base_component import BlockPipelineTaskRegistration
 
+    own = copy.deepcopy(factory)
+    container = own.component_spec.implementation.container
+    container.args = [
+        arg.replace(EXECUTOR_INPUT, JSON_ESCAPED_EXECUTOR_INPUT) if isinstance(arg, str) else arg
+        for arg in container.args or []
+    ]
     # GCPC reads the component's pipeline spec, which kfp builds by calling the component: inside the
     # pipeline being built that call would add a stray task to it.
     with BlockPipelineTaskRegistration():
-        return create_custom_training_job_from_component(factory, **settings.arguments())
+        return create_custom_training_job_from_component(own, **settings.arguments())
 
 
 def is_launcher(command: list[str]) -> bool:
@@ -150,6 +172,42 @@ def pool_args(component: Mapping[str, Any]) -> list[str]:
     pool the same container)."""
     args = (arg for pool in worker_pools(component) for arg in pool.get("container_spec", {}).get("args", []))
     return list(dict.fromkeys(arg for arg in args if isinstance(arg, str)))
+
+
+class PayloadError(ValueError):
+    """The CustomJob payload is not JSON once the values are pasted in: the launcher would fail."""
+
+
+def payload_text(text: str) -> str:
+    """``text`` written so that, pasted as it is into a JSON string of the payload, it parses back as
+    ``text``: JSON's own escapes, plus ``{`` and ``}`` as ``\\u007b``/``\\u007d`` so that the pasted text
+    never holds a placeholder's ``{{`` for the service to substitute again."""
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped.replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+def from_payload(pasted: str) -> str:
+    """What a replica receives for ``pasted``, a value pasted into a JSON string of the payload."""
+    try:
+        return str(json.loads(f'"{pasted}"'))
+    except ValueError as e:
+        raise PayloadError(f"pasted into the CustomJob payload it is not JSON ({e.msg})") from None
+
+
+def resolved_worker_pools(
+    pools: list[dict[str, Any]], substitute: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """``pools`` as the CustomJob receives them: their JSON text with ``substitute`` pasting every
+    placeholder's value in as it is, then parsed, as GCPC's launcher parses its payload."""
+    text = substitute(json.dumps(pools))
+    try:
+        resolved = json.loads(text)
+    except ValueError as e:
+        raise PayloadError(
+            f"the CustomJob payload is not JSON once the values are pasted in ({e.msg} at character "
+            f"{e.pos}); Vertex AI would fail the step the same way"
+        ) from None
+    return [pool for pool in resolved if isinstance(pool, dict)]
 
 
 def without_launcher(component_spec: Any) -> Any:
@@ -177,13 +235,19 @@ def wrapped_steps(cfg: DictConfig) -> list[tuple[str, DictConfig]]:
 
 
 __all__ = [
+    "EXECUTOR_INPUT",
+    "JSON_ESCAPED_EXECUTOR_INPUT",
     "LAUNCHER_MODULE",
     "STRATEGIES",
     "CustomJobSettings",
+    "PayloadError",
     "custom_job_reasons",
     "custom_job_settings",
+    "from_payload",
     "is_launcher",
+    "payload_text",
     "pool_args",
+    "resolved_worker_pools",
     "wants_custom_job",
     "without_launcher",
     "worker_pools",

@@ -9,10 +9,15 @@ environment variable. The mechanism:
 2. the value handed to KFP (pipeline default and run-time value) is escaped for that context:
    ``${`` becomes ``\\${`` (OmegaConf's escaped interpolation) and quotes/backslashes follow Hydra's
    quoted-string rules;
-3. every value is then read back through Hydra's own override parser and OmegaConf's resolver; a value
-   that does not come back verbatim is rejected with a clear error before compile, run or submit.
+3. for a Vertex AI CustomJob step, whose args the service pastes into a JSON payload as they are, the
+   value is JSON-escaped on top (:func:`pipeline_sdk.custom_job.payload_text`);
+4. every value is then read back the way the task receives it (pasted into the arg, or into the payload
+   and parsed) through Hydra's own override parser and OmegaConf's resolver; a value that does not come
+   back verbatim is rejected with a clear error before compile, run or submit.
 
-Unquoted uses (``KEY={{...}}``, e.g. a config-group choice) are not escaped, only checked.
+Unquoted uses (``KEY={{...}}``, e.g. a config-group choice) are not escaped, only checked. A value that a
+plain task would receive holding ``{{$`` is refused: the services may substitute it again as a placeholder
+(kubeflow/pipelines#13977; docs/vertex-behaviour.md).
 """
 
 from __future__ import annotations
@@ -23,12 +28,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline_sdk.custom_job import pool_args
+from pipeline_sdk.custom_job import PayloadError, from_payload, payload_text, pool_args
 from pipeline_sdk.errors import ParameterError
 
 _INTERPOLATION = re.compile(r"(\\*)\$\{")
 _QUOTE = re.compile(r"(\\*)'")
-_TRAILING_BACKSLASHES = re.compile(r"(\\+)$")
+_TRAILING_BACKSLASHES = re.compile(r"(\\+)\Z")  # \Z: $ would also match before a final newline
 _ITEM_FIELD = re.compile(r'parseJson\(string_value\)\[(?P<field>"(?:[^"\\]|\\.)*")\]')
 
 
@@ -92,6 +97,12 @@ class ParameterUse:
     task: str
     arg: str
     placeholder: str
+    #: a CustomJob worker-pool arg: the service pastes the value into the job's JSON payload
+    in_payload: bool = False
+
+    def received(self, wire: str) -> str:
+        """The arg as the task receives it once the service has put ``wire`` in (raises PayloadError)."""
+        return self.arg.replace(self.placeholder, from_payload(wire) if self.in_payload else wire)
 
     @property
     def quoted(self) -> bool:
@@ -128,15 +139,17 @@ def parameter_uses(spec: Mapping[str, Any]) -> dict[str, list[ParameterUse]]:
         component = components.get(task.get("componentRef", {}).get("name", ""), {})
         executor = executors.get(component.get("executorLabel", ""), {})
         # a CustomJob step's own args sit in its worker pools, the launcher's container only starts the job
-        args = [*executor.get("container", {}).get("args", []), *pool_args(component)]
+        args = [(arg, False) for arg in executor.get("container", {}).get("args", [])]
+        args += [(arg, True) for arg in pool_args(component)]
         for input_name, source in task.get("inputs", {}).get("parameters", {}).items():
             pipeline_param = _pipeline_parameter(source)
             if pipeline_param is None:
                 continue
             placeholder = input_placeholder(input_name)
-            for arg in args:
+            for arg, in_payload in args:
                 if isinstance(arg, str) and placeholder in arg:
-                    uses.setdefault(pipeline_param, []).append(ParameterUse(task_name, arg, placeholder))
+                    use = ParameterUse(task_name, arg, placeholder, in_payload)
+                    uses.setdefault(pipeline_param, []).append(use)
     return uses
 
 
@@ -161,24 +174,43 @@ def wire_values(values: Mapping[str, Any], uses: Mapping[str, list[ParameterUse]
                     f"params.{name}: task {use.task!r} uses it inside the larger value {use.arg!r}; "
                     f"pass it as a whole override: {use.key}='{use.placeholder}'"
                 )
-        quoted = [use for use in param_uses if use.quoted]
-        wire = hydra_quoted_text(value) if quoted else value
-        if quoted and wire != value and len(quoted) != len(param_uses):
-            plain = next(use for use in param_uses if not use.quoted)
-            raise ParameterError(
-                f"params.{name}: {value!r} needs escaping for quoted uses but task {plain.task!r} uses it "
-                f"unquoted ({plain.arg!r}); quote that use too"
-            )
-        for use in param_uses:
-            override = use.arg.replace(use.placeholder, wire)
-            try:
-                seen = read_override_value(override)
-            except _Unreadable as e:
-                raise ParameterError(_not_verbatim(name, value, use, str(e))) from None
-            if seen != value:
-                raise ParameterError(_not_verbatim(name, value, use, f"the app would receive {seen!r}"))
-        wired[name] = wire
+        wired[name] = _wire(name, value, param_uses)
     return wired
+
+
+def _wire(name: str, value: str, param_uses: list[ParameterUse]) -> str:
+    """The text for KFP that every use of ``params.NAME`` receives as ``value``; raises ParameterError."""
+    quoted = [use for use in param_uses if use.quoted]
+    text = hydra_quoted_text(value) if quoted else value
+    if quoted and text != value and len(quoted) != len(param_uses):
+        plain = next(use for use in param_uses if not use.quoted)
+        raise ParameterError(
+            f"params.{name}: {value!r} needs escaping for quoted uses but task {plain.task!r} uses it "
+            f"unquoted ({plain.arg!r}); quote that use too"
+        )
+    in_payload = [use for use in param_uses if use.in_payload]
+    wire = payload_text(text) if in_payload else text
+    if in_payload and wire != text and len(in_payload) != len(param_uses):
+        plain = next(use for use in param_uses if not use.in_payload)
+        raise ParameterError(
+            f"params.{name}: {value!r} is JSON-escaped for the Vertex AI CustomJob step {in_payload[0].task!r} "
+            f"but task {plain.task!r} would receive the escaped text; feed one of them from a parameter of "
+            "its own"
+        )
+    if "{{$" in wire:
+        raise ParameterError(
+            f"params.{name}: {value!r} holds '{{{{$', which Vertex AI and the KFP backend may substitute "
+            "again as a placeholder (kubeflow/pipelines#13977); write it differently"
+        )
+    for use in param_uses:
+        try:
+            override = use.received(wire)
+            seen = read_override_value(override)
+        except (PayloadError, _Unreadable) as e:
+            raise ParameterError(_not_verbatim(name, value, use, str(e))) from None
+        if seen != value:
+            raise ParameterError(_not_verbatim(name, value, use, f"the app would receive {seen!r}"))
+    return wire
 
 
 def _not_verbatim(name: str, value: str, use: ParameterUse, why: str) -> str:

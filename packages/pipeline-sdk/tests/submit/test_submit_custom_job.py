@@ -9,6 +9,7 @@ import pytest
 
 from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.config import load_config
+from pipeline_sdk.custom_job import from_payload
 from pipeline_sdk.images.lock import ImageLock, LockedImage
 from pipeline_sdk.submit import PreflightError, SubmitOptions, VertexOptions, submit_to_kfp, submit_to_vertex
 
@@ -48,8 +49,15 @@ def test_the_request_body_carries_the_worker_pools(fake_google, adc, tmp_path, l
         ]
     )
     compiled = compile_pipeline(cfg, tmp_path / "pipeline.yaml")
-    options = VertexOptions(echo=lambda line: None, note=lambda line: None, timeout=10, check_images=False)
+    notes: list[str] = []
+    options = VertexOptions(echo=lambda line: None, note=notes.append, timeout=10, check_images=False)
     submit_to_vertex(cfg, compiled, options)
+    # the launcher creates the job as the run's service account, to run as that same account
+    assert notes == [
+        "note: step train runs as a Vertex AI CustomJob that the run's service account "
+        "(runner@demo-project.iam.gserviceaccount.com) creates to run as itself: grant it "
+        "roles/iam.serviceAccountUser on itself (docs/vertex.md, IAM)"
+    ]
 
     (create,) = fake_google.sent("POST", CREATE_PATH)
     spec = create.body["pipelineSpec"]
@@ -71,8 +79,11 @@ def test_the_request_body_carries_the_worker_pools(fake_google, adc, tmp_path, l
         assert "kfp.output_file={{$.outputs.output_file}}" in pool["container_spec"]["args"]
     assert parameters["strategy"]["defaultValue"] == "SPOT"
     assert parameters["service_account"]["defaultValue"] == "{{$.pipeline_service_account}}"
-    # the value reaches the job escaped for the quoted Hydra arg, and the job's identity is the pipeline's
-    assert create.body["runtimeConfig"]["parameterValues"]["experiment"] == "it\\'s \\${oc.env:X}"
+    # the value reaches the job escaped for the quoted Hydra arg and for the JSON payload, and the job's
+    # identity is the pipeline's
+    wire = create.body["runtimeConfig"]["parameterValues"]["experiment"]
+    assert wire == "it\\\\'s \\\\$\\u007boc.env:X\\u007d"
+    assert from_payload(wire) == "it\\'s \\${oc.env:X}"
     assert create.body["serviceAccount"] == "runner@demo-project.iam.gserviceaccount.com"
 
 

@@ -39,6 +39,10 @@ def quote_executor_input(args: list[str]) -> list[str]:
             value = arg[len(EXECUTOR_INPUT_ARG) :]
             if len(value) >= 2 and value[0] == value[-1] == "'":
                 value = value[1:-1]
+            if value.startswith("{{$"):
+                raise SelectError(
+                    f"kfp.executor_input is {value!r}: the pipeline backend did not substitute the placeholder"
+                )
             if value not in ("", "null"):
                 arg = f"{EXECUTOR_INPUT_ARG}'{hydra_inert(value)}'"
         rewritten.append(arg)

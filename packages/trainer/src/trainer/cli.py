@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trainer.errors import TrainerError
+from trainer.executor_input import hydra_safe_args
 
 log = logging.getLogger("trainer")
 
@@ -80,7 +81,11 @@ def deselect_null_groups(args: list[str]) -> list[str]:
 def main() -> None:
     """Console-script entry point."""
     try:
-        sys.argv[1:] = deselect_null_groups(sys.argv[1:])
+        try:
+            sys.argv[1:] = hydra_safe_args(deselect_null_groups(sys.argv[1:]))
+        except TrainerError as exc:
+            print(f"trainer: error: {exc}", file=sys.stderr)
+            sys.exit(1)
         logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropAdverts())
         _hydra_app()()
     except KeyboardInterrupt:

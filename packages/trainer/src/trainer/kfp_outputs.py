@@ -6,11 +6,15 @@ without it the same JSON is built here (kfp is an optional extra, never required
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from trainer.artifacts import write_json
 from trainer.errors import TrainerError
+from trainer.executor_input import output_file
+
+log = logging.getLogger("trainer")
 
 METRICS_OUTPUT = "metrics"
 CLASSIFICATION_OUTPUT = "classification_metrics"
@@ -48,18 +52,18 @@ def confusion_metadata(class_names: list[str], matrix: list[list[int]]) -> dict[
 
 def check_kfp_config(kfp_cfg: Any) -> None:
     """An ExecutorOutput needs the uri of at least one output artifact to describe."""
-    if kfp_cfg.get("output_file") and not (
-        kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")
-    ):
+    if output_file(kfp_cfg) and not (kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")):
         raise TrainerError(
-            "kfp.output_file is set but neither kfp.metrics_uri nor kfp.classification_metrics_uri is"
+            "kfp.output_file (or kfp.executor_input) is set but neither kfp.metrics_uri nor "
+            "kfp.classification_metrics_uri is"
         )
 
 
 def write_kfp_outputs(
     kfp_cfg: Any, scalars: dict[str, float], class_names: list[str], matrix: list[list[int]]
 ) -> None:
-    """Write whichever of ``kfp.output_file``, ``kfp.metrics_path``, ``kfp.classification_metrics_path`` are set."""
+    """Write whichever of the ExecutorOutput (:func:`trainer.executor_input.output_file`), ``kfp.metrics_path``
+    and ``kfp.classification_metrics_path`` are set."""
     check_kfp_config(kfp_cfg)
     metrics_md = scalar_metadata(scalars)
     confusion_md = confusion_metadata(class_names, matrix)
@@ -67,7 +71,14 @@ def write_kfp_outputs(
         write_json(Path(kfp_cfg.metrics_path), metrics_md)
     if kfp_cfg.get("classification_metrics_path"):
         write_json(Path(kfp_cfg.classification_metrics_path), confusion_md)
-    if not kfp_cfg.get("output_file"):
+    target = output_file(kfp_cfg)
+    if target is None:
+        if kfp_cfg.get("output_file"):
+            log.warning(
+                "kfp.output_file=%s was not substituted by the pipeline backend and kfp.executor_input names "
+                "no output file: the run page will not show the metrics",
+                kfp_cfg.output_file,
+            )
         return
     outputs: dict[str, Any] = {}
     for name, uri, md in (
@@ -76,4 +87,4 @@ def write_kfp_outputs(
     ):
         if uri:
             outputs[name] = {"artifacts": [{"name": name, "uri": str(uri), "metadata": md}]}
-    write_json(Path(kfp_cfg.output_file), {"artifacts": outputs})
+    write_json(target, {"artifacts": outputs})

@@ -10,6 +10,8 @@ per replica (:mod:`pipeline_sdk.local.replicas`).
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import signal
 import subprocess
@@ -49,48 +51,76 @@ def prepare_task(
     """Build the ExecutorInput for ``arguments`` and resolve the container's placeholders with kfp."""
     from kfp.local import executor_input_utils, placeholder_utils
 
+    from pipeline_sdk.custom_job import is_launcher, without_launcher
+
+    launcher = is_launcher(list(container.command))
+    # the launcher's own parameters hold placeholders only Vertex AI resolves; its worker pools see the
+    # component's own inputs and outputs
+    own_spec = without_launcher(component_spec) if launcher else component_spec
     task_root = Path(executor_input_utils.construct_local_task_root(str(pipeline_root), run_name, name))
-    full_command, env_items, replicas, component_spec = _what_runs(container, component_spec)
     executor_input = executor_input_utils.construct_executor_input(
-        component_spec=component_spec,
+        component_spec=own_spec,
         arguments=arguments,
         task_root=str(task_root),
         block_input_artifact=False,
     )
-    executor_input_dict = executor_input_utils.executor_input_to_dict(executor_input, component_spec)
-    command = placeholder_utils.replace_placeholders(
-        full_command=full_command,
-        executor_input_dict=executor_input_dict,
+    substitute = functools.partial(
+        placeholder_utils.replace_placeholders,
+        executor_input_dict=executor_input_utils.executor_input_to_dict(executor_input, own_spec),
         pipeline_resource_name=run_name,
         task_resource_name=name,
         pipeline_root=str(pipeline_root),
         unique_pipeline_id=run_id,
     )
+    if launcher:
+        command, env_items, replicas = _worker_pools_command(name, component_spec, substitute)
+    else:
+        command = substitute(full_command=[*container.command, *container.args])
+        env_items, replicas = {e.name: e.value for e in container.env}, 1
     env = dict(os.environ)
     # The venv's console scripts first, as the image's PATH has them.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
     env.update(env_items)
-    return PreparedTask(name, command, env, task_root, executor_input, component_spec, replicas)
+    return PreparedTask(name, command, env, task_root, executor_input, own_spec, replicas)
 
 
-def _what_runs(container: Any, component_spec: Any) -> tuple[list[str], dict[str, str], int, Any]:
-    """Command line, environment, replica count and component spec: the container's own, or for GCPC's
-    CustomJob launcher those of the job's worker pools (GCPC gives every pool the same container) and the
-    component without the launcher's own parameters (they hold placeholders only Vertex AI resolves)."""
+def _worker_pools_command(
+    name: str, component_spec: Any, substitute: Callable[..., list[str]]
+) -> tuple[list[str], dict[str, str], int]:
+    """Command line, environment and replica count of a CustomJob step: its worker pools' (GCPC gives every
+    pool the same container), as the job receives them after the service's paste-then-parse."""
     from google.protobuf import json_format
 
-    from pipeline_sdk.custom_job import is_launcher, without_launcher, worker_pools
+    from pipeline_sdk.custom_job import PayloadError, worker_pools
 
-    if not is_launcher(list(container.command)):
-        own = [*container.command, *container.args]
-        return own, {e.name: e.value for e in container.env}, 1, component_spec
-    pools = worker_pools(json_format.MessageToDict(component_spec))
+    try:
+        pools = _pools_as_received(worker_pools(json_format.MessageToDict(component_spec)), substitute)
+    except PayloadError as e:
+        raise LocalRunError(f"step {name!r} cannot start: {e}") from None
     spec = pools[0]["container_spec"]
     env = {str(e["name"]): str(e["value"]) for e in spec.get("env", [])}
     replicas = sum(int(pool.get("replica_count", 1)) for pool in pools)
-    command = [*spec.get("command", []), *spec.get("args", [])]
-    return command, env, replicas, without_launcher(component_spec)
+    return [*spec.get("command", []), *spec.get("args", [])], env, replicas
+
+
+def _pools_as_received(
+    pools: list[dict[str, Any]], substitute: Callable[..., list[str]]
+) -> list[dict[str, Any]]:
+    """A CustomJob's worker pools after the service's paste-then-parse
+    (:func:`pipeline_sdk.custom_job.resolved_worker_pools`). kfp.local pastes raw, as the service does,
+    but has no ``{{$.json_escape[1]}}`` (GCPC's form of ``{{$}}`` in the payload): the executor input JSON,
+    escaped once for a JSON string, is put in first."""
+    from pipeline_sdk.custom_job import EXECUTOR_INPUT, JSON_ESCAPED_EXECUTOR_INPUT, resolved_worker_pools
+
+    def paste(text: str) -> str:
+        if JSON_ESCAPED_EXECUTOR_INPUT in text:
+            (executor_input,) = substitute(full_command=[EXECUTOR_INPUT])
+            text = text.replace(JSON_ESCAPED_EXECUTOR_INPUT, json.dumps(executor_input)[1:-1])
+        (pasted,) = substitute(full_command=[text])
+        return pasted
+
+    return resolved_worker_pools(pools, paste)
 
 
 def _die_with_parent() -> Callable[[], None] | None:
