@@ -119,3 +119,16 @@ def test_mixed_quoted_and_unquoted_uses_refuse_values_that_need_escaping() -> No
     assert wire_values({"experiment": "plain"}, both) == {"experiment": "plain"}
     with pytest.raises(ParameterError, match="task 'eval' uses it unquoted"):
         wire_values({"experiment": "it's"}, both)
+
+
+def test_a_value_escaped_for_a_custom_job_and_sent_to_a_plain_task_too_is_refused() -> None:
+    placeholder = input_placeholder("experiment")
+    both = {
+        "experiment": [
+            ParameterUse("train", f"experiment='{placeholder}'", placeholder, in_payload=True),
+            ParameterUse("eval", f"experiment='{placeholder}'", placeholder),
+        ]
+    }
+    assert wire_values({"experiment": "plain, a=b"}, both) == {"experiment": "plain, a=b"}
+    with pytest.raises(ParameterError, match="CustomJob step 'train' but task 'eval' would receive"):
+        wire_values({"experiment": 'a"b'}, both)

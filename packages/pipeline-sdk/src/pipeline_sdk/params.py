@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,23 +180,27 @@ def wire_values(values: Mapping[str, Any], uses: Mapping[str, list[ParameterUse]
 
 def _wire(name: str, value: str, param_uses: list[ParameterUse]) -> str:
     """The text for KFP that every use of ``params.NAME`` receives as ``value``; raises ParameterError."""
-    quoted = [use for use in param_uses if use.quoted]
-    text = hydra_quoted_text(value) if quoted else value
-    if quoted and text != value and len(quoted) != len(param_uses):
-        plain = next(use for use in param_uses if not use.quoted)
-        raise ParameterError(
-            f"params.{name}: {value!r} needs escaping for quoted uses but task {plain.task!r} uses it "
-            f"unquoted ({plain.arg!r}); quote that use too"
-        )
-    in_payload = [use for use in param_uses if use.in_payload]
-    wire = payload_text(text) if in_payload else text
-    if in_payload and wire != text and len(in_payload) != len(param_uses):
-        plain = next(use for use in param_uses if not use.in_payload)
-        raise ParameterError(
-            f"params.{name}: {value!r} is JSON-escaped for the Vertex AI CustomJob step {in_payload[0].task!r} "
-            f"but task {plain.task!r} would receive the escaped text; feed one of them from a parameter of "
-            "its own"
-        )
+    text = _escaped_for_some(
+        value,
+        param_uses,
+        lambda use: use.quoted,
+        hydra_quoted_text,
+        lambda _, plain: (
+            f"params.{name}: {value!r} needs escaping for quoted uses but task {plain.task!r} "
+            f"uses it unquoted ({plain.arg!r}); quote that use too"
+        ),
+    )
+    wire = _escaped_for_some(
+        text,
+        param_uses,
+        lambda use: use.in_payload,
+        payload_text,
+        lambda job, plain: (
+            f"params.{name}: {value!r} is JSON-escaped for the Vertex AI CustomJob step "
+            f"{job.task!r} but task {plain.task!r} would receive the escaped text; feed one of them from a "
+            "parameter of its own"
+        ),
+    )
     if "{{$" in wire:
         raise ParameterError(
             f"params.{name}: {value!r} holds '{{{{$', which Vertex AI and the KFP backend may substitute "
@@ -211,6 +215,23 @@ def _wire(name: str, value: str, param_uses: list[ParameterUse]) -> str:
         if seen != value:
             raise ParameterError(_not_verbatim(name, value, use, f"the app would receive {seen!r}"))
     return wire
+
+
+def _escaped_for_some(
+    text: str,
+    uses: list[ParameterUse],
+    needs: Callable[[ParameterUse], bool],
+    escape: Callable[[str], str],
+    refusal: Callable[[ParameterUse, ParameterUse], str],
+) -> str:
+    """``escape(text)`` when some use ``needs`` it; every use gets the one text KFP is handed, so an escape
+    that changes the text while another use does not take it is refused (``refusal(needing, other)``)."""
+    needing = [use for use in uses if needs(use)]
+    escaped = escape(text) if needing else text
+    if needing and escaped != text and len(needing) != len(uses):
+        other = next(use for use in uses if not needs(use))
+        raise ParameterError(refusal(needing[0], other))
+    return escaped
 
 
 def _not_verbatim(name: str, value: str, use: ParameterUse, why: str) -> str:
