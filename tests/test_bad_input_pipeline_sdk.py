@@ -74,6 +74,11 @@ CASES = [
     Case("spot-selection-step", ("compile", "-m", "params.seed=1,2", "+sweep.steps.select-best.scheduling.strategy=SPOT"),
          1, "sweep.steps.select-best: a sweep step that runs after failed trials cannot be a Vertex AI CustomJob"),
     Case("parallel-zero", ("run", "--parallel", "0", "-m", "params.epochs=1,2"), 2, "--parallel must be positive"),
+    # what the services would substitute or break on (issue 22, docs/vertex-behaviour.md)
+    Case("placeholder-in-a-value", ("run", "params.experiment='{{$.inputs.parameters[\\'seed\\']}}'"), 1,
+         "params.experiment: \"{{$.inputs.parameters['seed']}}\" holds '{{$', which Vertex AI and the KFP backend"),
+    Case("placeholder-in-a-swept-value", ("compile", "-m", "params.experiment=a,'x{{$}}'"), 1,
+         "holds '{{$', which Vertex AI and the KFP backend may substitute again"),
 ]  # fmt: skip
 
 
