@@ -137,6 +137,16 @@ def test_fix_edits_only_the_offending_spans(cli, project: Path) -> None:
     assert (project / "fixable.yaml").read_text() == fixed and again.returncode == 0
 
 
+def test_fix_through_a_symlink_fixes_the_file_it_names_and_keeps_the_link(cli, project: Path) -> None:
+    (project / "real").mkdir()
+    (project / "fixable.yaml").rename(project / "real" / "fixable.yaml")
+    (project / "fixable.yaml").symlink_to(project / "real" / "fixable.yaml")
+    result = cli("fixable.yaml", "--fix", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "fixable.yaml").is_symlink()
+    assert "epochs={{$.inputs.parameters['epochs']}}" in (project / "real" / "fixable.yaml").read_text()
+
+
 def test_argument_list_is_fixed_all_or_nothing(cli, project: Path) -> None:
     result = cli("bad.yaml", "--fix", cwd=project)
     assert result.returncode == 1

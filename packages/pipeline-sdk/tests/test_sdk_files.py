@@ -74,3 +74,53 @@ def test_cli_outputs_are_0644_under_umask_022(
     written += list((tmp_path / "home" / ".cache" / "pipeline-sdk").glob("*.json"))
     assert len(written) == 4
     assert {str(p): mode(p) for p in written} == {str(p): 0o644 for p in written}
+
+
+def test_a_symlink_stays_a_link_and_the_file_it_names_is_replaced(tmp_path: Path, umask_022: None) -> None:
+    real = tmp_path / "real" / "pipeline.yaml"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and (real.read_text(), mode(real)) == ("new", 0o640)
+    dangling = tmp_path / "dangling.yaml"
+    dangling.symlink_to(tmp_path / "real" / "new.yaml")
+    write_text_atomic(dangling, "created")
+    assert dangling.is_symlink() and (tmp_path / "real" / "new.yaml").read_text() == "created"
+
+
+def test_a_fifo_and_a_character_device_are_written_in_place(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_text_atomic(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert received == ["through the pipe"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    null = tmp_path / "null"  # the test's own node, with /dev/null's numbers
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    write_text_atomic(null, "discarded")
+    assert stat.S_ISCHR(null.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "null"]
+
+
+def test_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(OSError, match=r"not a regular file \(a directory\)"):
+        write_text_atomic(target, "x")
+    assert target.is_dir() and list(tmp_path.iterdir()) == [target]
+
+
+def test_compile_to_dev_stdout_prints_the_pipeline(sdk: Callable) -> None:
+    result = sdk("compile", "-o", "/dev/stdout")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# PIPELINE DEFINITION") and "deploymentSpec:" in result.stdout

@@ -199,5 +199,8 @@ def test_a_failure_midway_removes_what_this_run_wrote(tmp_path: Path, run_compon
     )  # the table output cannot be written: best_model, metrics... come first
     run = run_component([trial(tmp_path / "t1")], task_root=root)
     assert run.result.returncode == 1
-    assert run.result.stderr == f"select-best: error: cannot write {root / 'table'}: Is a directory\n"
+    assert (
+        run.result.stderr
+        == f"select-best: error: cannot write {root / 'table'}: not a regular file (a directory)\n"
+    )
     assert listing(root) == [root / "table"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -285,3 +286,42 @@ def test_quoted_experiment_selects_it(run_cli) -> None:
     result = run_cli("--cfg", "job", "experiment='fashion_mnist_mlp'", "trainer.max_epochs=2")
     assert result.returncode == 0, result.stderr
     assert "task_name: fashion_mnist_mlp" in result.stdout and "max_epochs: 2" in result.stdout
+
+
+def test_kfp_paths_are_written_through_links_and_into_pipes_never_replaced(
+    run_cli, fast, tiny_data: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    link = tmp_path / "metrics-link.json"
+    link.symlink_to(real)
+    fifo = tmp_path / "cm.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    result = run_cli(
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={tmp_path / 'model'}",
+        "trainer.max_epochs=1",
+        *fast,
+        f"kfp.metrics_path={link}",
+        f"kfp.classification_metrics_path={fifo}",
+    )
+    assert result.returncode == 0, result.stderr
+    reader.join(timeout=10)
+    assert link.is_symlink() and "test_accuracy" in real.read_text()
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and "confusionMatrix" in received[0]
+
+
+def test_a_kfp_path_that_is_a_directory_is_refused_before_training(
+    run_cli, tiny_data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "model"
+    result = run_cli(f"data.data_dir={tiny_data}", f"paths.output_dir={out}", f"kfp.metrics_path={tmp_path}")
+    assert result.returncode == 1
+    assert f"trainer: error: kfp.metrics_path {tmp_path}: not a regular file (a directory)" in result.stderr
+    _no_traceback(result.stderr)
+    assert not (out / "model.pt").exists()

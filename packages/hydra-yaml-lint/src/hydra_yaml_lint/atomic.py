@@ -10,12 +10,15 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path`` and rename it over ``path``.
+    """Write ``text`` (UTF-8) to a temporary file beside ``path`` and rename it over ``path`` (over the file
+    a symlink names, when ``path`` is one; the linter only reads regular files, so that is the only kind).
 
     The file gets the mode a plain ``open(path, "w")`` would give: an existing file keeps its mode, a new
     one gets 0666 minus the umask (the kernel applies it, no process-wide ``os.umask`` round trip). The
     temporary file is removed when anything fails, and the error is raised.
     """
+    # a symlink stays a link: the file it names is the one replaced
+    path = Path(os.path.realpath(path))
     try:
         mode: int | None = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from trainer.artifacts import write_json
+from trainer.artifacts import check_file_target, write_json
 from trainer.errors import TrainerError
 from trainer.executor_input import output_file
 
@@ -51,8 +51,14 @@ def confusion_metadata(class_names: list[str], matrix: list[list[int]]) -> dict[
 
 
 def check_kfp_config(kfp_cfg: Any) -> None:
-    """An ExecutorOutput needs the uri of at least one output artifact to describe."""
-    if output_file(kfp_cfg) and not (kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")):
+    """The output files can be written, and an ExecutorOutput has the uri of an output artifact to describe."""
+    target = output_file(kfp_cfg)
+    if target is not None:
+        check_file_target(target, "kfp.output_file")
+    for key in ("metrics_path", "classification_metrics_path"):
+        if kfp_cfg.get(key):
+            check_file_target(Path(kfp_cfg[key]), f"kfp.{key}")
+    if target and not (kfp_cfg.get("metrics_uri") or kfp_cfg.get("classification_metrics_uri")):
         raise TrainerError(
             "kfp.output_file (or kfp.executor_input) is set but neither kfp.metrics_uri nor "
             "kfp.classification_metrics_uri is"
