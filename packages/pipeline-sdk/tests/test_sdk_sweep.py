@@ -328,3 +328,10 @@ def test_when_every_trial_fails_the_real_selection_step_fails_with_one_message(
 
 def test_build_images_takes_no_sweep(sdk: Callable, clean_error: Callable) -> None:
     clean_error(sdk("build-images", "--dry-run", "-m"), "unrecognized arguments: -m", code=2)
+
+
+def test_a_markdown_output_reaches_the_terminal_without_its_control_characters() -> None:
+    from pipeline_sdk.commands.run import printable
+
+    text = "| 1 | \x1b]0;title\x07\x1b[2J |\n| 2 | tab\there \u202eevil |"
+    assert printable(text) == "| 1 | \\x1b]0;title\\x07\\x1b[2J |\n| 2 | tab\there \\u202eevil |"

@@ -58,12 +58,15 @@ def _locations(cfg: DictConfig):
     if executor_input:
         if trials or output_dir:
             raise SelectError("give either kfp.executor_input (in a pipeline) or trials and paths.output_dir")
-        return locations.from_executor_input(str(executor_input))
-    if not trials or not output_dir:
+        where = locations.from_executor_input(str(executor_input))
+    elif not trials or not output_dir:
         raise SelectError(
             "nothing to compare: give trials=[DIR,...] and paths.output_dir=DIR, or kfp.executor_input"
         )
-    return locations.from_paths([str(t) for t in trials], str(output_dir))
+    else:
+        where = locations.from_paths([str(t) for t in trials], str(output_dir))
+    locations.check_apart(where)
+    return where
 
 
 def _app(cfg: DictConfig) -> None:

@@ -9,6 +9,7 @@ backends provide (``gs://B/P`` is ``/gcs/B/P`` on Vertex AI, as ``kfp.dsl.Artifa
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,21 @@ def local_path(uri: str) -> Path:
     if not uri:
         raise SelectError("an artifact has an empty URI")
     return Path(uri)
+
+
+def check_apart(locations: Locations) -> None:
+    """Refuse outputs that are, hold or lie inside a trial directory: writing them would change an input."""
+    trials = [(number, Path(os.path.realpath(t.path))) for number, t in enumerate(locations.trials, start=1)]
+    outputs = [location.path for location in locations.outputs.values()]
+    outputs += [locations.output_file] if locations.output_file is not None else []
+    for output in outputs:
+        real = Path(os.path.realpath(output))
+        for number, trial in trials:
+            if real == trial or trial in real.parents or real in trial.parents:
+                raise SelectError(
+                    f"output {output} overlaps trial {number} ({trial}): the outputs may not be written into "
+                    "an input; choose another paths.output_dir"
+                )
 
 
 def load_json_object(text: str, what: str) -> dict[str, Any]:

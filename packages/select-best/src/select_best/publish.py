@@ -17,7 +17,7 @@ from select_best import files, report, table
 from select_best.errors import SelectError
 from select_best.locations import BEST_MODEL_OUTPUT, METRICS_OUTPUT, REPORT_OUTPUT, TABLE_OUTPUT, Locations
 from select_best.selection import Selection
-from select_best.trials import CONFIG_FILE, METRICS_FILE, MODEL_FILE
+from select_best.trials import CONFIG_FILE, METRICS_FILE, MODEL_FILE, is_regular_file
 
 # copied from the best trial; checkpoints/ (for resuming that trial) stays behind
 COPIED_FILES = (MODEL_FILE, CONFIG_FILE, METRICS_FILE)
@@ -99,7 +99,7 @@ def publish(selection: Selection, locations: Locations) -> Rendered:
     model_dir = locations.outputs[BEST_MODEL_OUTPUT].path
     source = selection.best.location.path
     writes: list[tuple[Path, Any]] = [
-        *((model_dir / name, source / name) for name in COPIED_FILES if (source / name).is_file()),
+        *((model_dir / name, source / name) for name in COPIED_FILES if is_regular_file(source / name)),
         (model_dir / SELECTION_FILE, rendered.selection),
         (locations.outputs[METRICS_OUTPUT].path, rendered.metrics),
         (locations.outputs[REPORT_OUTPUT].path, rendered.html),

@@ -128,6 +128,10 @@ def _curves(selection: Selection) -> str:
     return "".join(out)
 
 
+#: a confusion matrix is drawn up to this many classes (its cells grow with the square)
+MAX_DRAWN_CLASSES = 256
+
+
 def _heat(fraction: float) -> tuple[str, str]:
     """Background and text colour for a cell holding ``fraction`` of its row (white → deep blue)."""
     low, high = (247, 251, 255), (8, 69, 148)
@@ -144,6 +148,11 @@ def _confusion(trial: Trial) -> str:
         and all(isinstance(r, list) and len(r) == len(matrix) for r in matrix)
     ):
         return "<p>The best trial's metrics.json has no confusion matrix.</p>"
+    if len(matrix) > MAX_DRAWN_CLASSES:
+        return (
+            f"<p>The confusion matrix has {len(matrix)} classes, more than the report draws "
+            f"({MAX_DRAWN_CLASSES}); it is in the best model's metrics.json.</p>"
+        )
     if not (isinstance(names, list) and len(names) == len(matrix)):
         names = [str(i) for i in range(len(matrix))]
     out = ['<table class="confusion"><thead><tr><th></th>']

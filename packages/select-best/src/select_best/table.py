@@ -1,8 +1,16 @@
-"""The comparison table: one row per trial, as plain cells, rendered as Markdown (the ``table`` output)."""
+"""The comparison table: one row per trial, as plain cells, rendered as Markdown (the ``table`` output).
+
+Cells hold parameter values and error text, which are data: Vertex AI renders the Markdown artifact, so
+every cell is escaped (:func:`_md_cell`): HTML's ``<``, ``>``, ``&`` as entities, the Markdown punctuation
+that starts emphasis, code, links or cells with a backslash, and control characters (a terminal escape
+sequence) shown as ``\\xNN``.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import Any
 
 from select_best.selection import RULE, Selection
@@ -59,8 +67,22 @@ def summary(selection: Selection) -> str:
     )
 
 
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# what starts emphasis, code, a link or image, a strike-through or a new cell; `_` inside a word never does
+_MARKDOWN = re.compile(r"[\\`*\[\]|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (other than line breaks and tabs) written as ``\\xNN``/``\\uNNNN``."""
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in text
+    )
+
+
 def _md_cell(text: str) -> str:
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split()) or " "
+    """One table cell: whitespace runs as one space, nothing Markdown or HTML would interpret."""
+    text = _MARKDOWN.sub(lambda match: "\\" + match[0], visible(text))
+    return " ".join("".join(_HTML.get(ch, ch) for ch in text).split()) or " "
 
 
 def markdown(selection: Selection) -> str:
@@ -72,10 +94,10 @@ def markdown(selection: Selection) -> str:
         "|" + "|".join("---:" if h in numeric else "---" for h in head) + "|",
     ]
     for trial in selection.trials:
-        cells = row(selection, trial)
+        cells = [_md_cell(c) for c in row(selection, trial)]
         if trial is selection.best:
-            cells = [f"**{c}**" if c else c for c in cells]
-        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+            cells = [f"**{c}**" if c.strip() else c for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
     extra = [f"- {_md_cell(n)}" for n in notes(selection)]
     return (
         "\n".join(

@@ -64,6 +64,16 @@ def main(argv: list[str]) -> int:
     return run_command("run", body)
 
 
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters other than line breaks and tabs (an escape sequence in a
+    step's output) are shown as ``\\xNN`` instead of acting on the terminal."""
+    import unicodedata
+
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in text
+    )
+
+
 def _show_sweep(result: Any, sweep_steps: list[str]) -> None:
     """The sweep steps' Markdown outputs (the comparison table), their models, and the report."""
     from pipeline_sdk.local.runner import REPORT_FILE
@@ -72,7 +82,7 @@ def _show_sweep(result: Any, sweep_steps: list[str]) -> None:
     for task in after.values():
         for output in task.outputs.values():
             if output.get("type") == "system.Markdown" and Path(output["uri"]).is_file():
-                print(Path(output["uri"]).read_text(errors="replace").rstrip(), file=sys.stderr)
+                print(printable(Path(output["uri"]).read_text(errors="replace").rstrip()), file=sys.stderr)
     for task_name, task in after.items():
         for name, output in task.outputs.items():
             if output.get("type") == "system.Model":
