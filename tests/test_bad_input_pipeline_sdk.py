@@ -147,3 +147,33 @@ def test_an_injected_value_travels_as_data_through_compile_and_submit(tmp_path: 
     body = json.loads(dry.stdout)["body"]
     assert "securityInjected" not in body["pipelineSpec"]
     assert body["runtimeConfig"]["parameterValues"]["experiment"] == default
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("compile", "params.dataset=${oc.env:PIPELINE_TEST_SECRET}"),
+        ("compile", "-m", "params.dataset=${oc.env:PIPELINE_TEST_SECRET},b"),
+        (
+            "submit",
+            "--dry-run",
+            "gcp.project=p",
+            "gcp.pipeline_root=gs://b/r",
+            "params.dataset=${oc.env:PIPELINE_TEST_SECRET}",
+        ),
+        ("compile",),  # from configs/pipeline.yaml
+    ],
+)
+def test_an_error_never_shows_what_an_interpolation_resolves_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("PIPELINE_TEST_SECRET", "s3cr3t-value")
+    edit = (
+        ("  dataset: fashion_mnist\n", "  dataset: ${oc.env:PIPELINE_TEST_SECRET}\n")
+        if len(args) == 1
+        else None
+    )
+    result = run_sdk(args, tmp_path, config_copy(tmp_path, edit))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "${oc.env:PIPELINE_TEST_SECRET}" in result.stderr  # what the user typed
+    assert "s3cr3t" not in result.stderr + result.stdout

@@ -210,11 +210,22 @@ def _wire(name: str, value: str, param_uses: list[ParameterUse]) -> str:
         try:
             override = use.received(wire)
             seen = read_override_value(override)
-        except (PayloadError, _Unreadable) as e:
+        except PayloadError as e:
             raise ParameterError(_not_verbatim(name, value, use, str(e))) from None
+        except _Unreadable as e:
+            raise ParameterError(_not_verbatim(name, value, use, _unresolved(value, str(e)))) from None
         if seen != value:
-            raise ParameterError(_not_verbatim(name, value, use, f"the app would receive {seen!r}"))
+            why = _unresolved(value, f"the app would receive {seen!r}")
+            raise ParameterError(_not_verbatim(name, value, use, why))
     return wire
+
+
+def _unresolved(value: str, why: str) -> str:
+    """``why``, unless ``value`` holds an interpolation: then what it resolves to (an environment variable,
+    perhaps a secret) is not shown, only what the user typed."""
+    if "${" not in value:
+        return why
+    return "the app would resolve the ${...} in it instead of receiving the text; use it in a quoted arg (KEY='{{...}}')"
 
 
 def _escaped_for_some(
