@@ -79,6 +79,13 @@ CASES = [
          "params.experiment: \"{{$.inputs.parameters['seed']}}\" holds '{{$', which Vertex AI and the KFP backend"),
     Case("placeholder-in-a-swept-value", ("compile", "-m", "params.experiment=a,'x{{$}}'"), 1,
          "holds '{{$', which Vertex AI and the KFP backend may substitute again"),
+    # names, files, limits (issue 23)
+    Case("step-named-like-the-loop", ("compile", "-m", "params.seed=1,2",
+                                      "+steps.for-loop-2={component: configs/components/data_prepare.yaml}"), 1,
+         "steps.for-loop-2: 'for-loop-2' has the form of a generated task name"),
+    Case("step-named-like-a-trial", ("run", "+sweep.steps.train-trial-1={component: configs/components/data_prepare.yaml}"),
+         1, "sweep.steps.train-trial-1: 'train-trial-1' has the form of a generated task name"),
+    Case("compile-into-a-directory", ("compile", "-o", "."), 1, "cannot write .: not a regular file (a directory)"),
 ]  # fmt: skip
 
 

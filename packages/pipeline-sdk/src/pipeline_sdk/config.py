@@ -33,6 +33,9 @@ _WHERE: dict[int, Callable[[str], str]] = {}
 _KEY = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+# task names generated beside the steps': kfp's control-flow groups (for-loop-2, condition-3,
+# exit-handler-1) in the same DAG, and the local runner's sweep trials (<step>-trial-<N>)
+_GENERATED_NAME = re.compile(r"^(for-loop|condition|condition-branches|exit-handler)-\d+$|-trial-\d+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -184,6 +187,17 @@ def _text_problems(node: object, key: str) -> list[tuple[str, str]]:
     return []
 
 
+def _step_name_problem(name: str) -> str | None:
+    if not _STEP_NAME.match(name):
+        return "step names are lowercase letters, digits and dashes"
+    if _GENERATED_NAME.search(name):
+        return (
+            f"{name!r} has the form of a generated task name (for-loop-N, condition-N, exit-handler-N, "
+            "STEP-trial-N) and would collide with one; rename the step"
+        )
+    return None
+
+
 def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     """Checks that the types alone do not express, as (key, message)."""
     problems: list[tuple[str, str]] = []
@@ -202,9 +216,13 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
             problems.append(
                 (f"params.{name}", "a pipeline parameter is a single value (string, number, bool)")
             )
+    for key, name in [(f"steps.{n}", n) for n in cfg.steps] + [
+        (f"sweep.steps.{n}", n) for n in cfg.sweep.steps
+    ]:
+        problem = _step_name_problem(str(name))
+        if problem:
+            problems.append((key, problem))
     for name, step in cfg.steps.items():
-        if not _STEP_NAME.match(str(name)):
-            problems.append((f"steps.{name}", "step names are lowercase letters, digits and dashes"))
         if step.retries < 0:
             problems.append((f"steps.{name}.retries", f"must be non-negative, got {step.retries}"))
         if step.resources.accelerator_count < 0:
@@ -218,9 +236,6 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
         problems.append(("sweep.max_trials", f"must be at least 1, got {cfg.sweep.max_trials}"))
     if cfg.sweep.max_parallel < 0:
         problems.append(("sweep.max_parallel", f"must be 0 (no limit) or more, got {cfg.sweep.max_parallel}"))
-    for name in cfg.sweep.steps:
-        if not _STEP_NAME.match(str(name)):
-            problems.append((f"sweep.steps.{name}", "step names are lowercase letters, digits and dashes"))
     if cfg.backend not in BACKENDS:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():
