@@ -86,6 +86,10 @@ CASES = [
     Case("step-named-like-a-trial", ("run", "+sweep.steps.train-trial-1={component: configs/components/data_prepare.yaml}"),
          1, "sweep.steps.train-trial-1: 'train-trial-1' has the form of a generated task name"),
     Case("compile-into-a-directory", ("compile", "-o", "."), 1, "cannot write .: not a regular file (a directory)"),
+    Case("sweep-counted-before-made", ("compile", "-m", "params.seed=shuffle(range(0,100000000))"), 1,
+         "sweep: 100000000 trials; Vertex AI collects at most 100"),
+    Case("float-sweep-counted-before-made", ("compile", "-m", "params.learning_rate=range(0,1,0.00000001)"), 1,
+         "sweep: 100000000 trials; Vertex AI collects at most 100"),
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ everything else is one pipeline.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,28 +92,28 @@ def split_overrides(overrides: Sequence[str], multirun: bool) -> tuple[list[str]
 def expand_sweep(cfg: DictConfig, sweeps: Sequence[Any]) -> SweepPlan:
     """The trials of ``sweeps`` (from :func:`split_overrides`) over ``cfg.params``, checked."""
     names: list[str] = []
-    columns: list[list[Any]] = []
+    sizes: list[int] = []
     for override in sweeps:
         text = override.input_line or override.get_key_element()
         name = _parameter_name(cfg, override, text)
         if name in names:
             raise ConfigError(f"params.{name}: swept twice ({text!r}); give all its values in one sweep")
         names.append(name)
-        columns.append(_values(override, text))
-    count = 1
-    for values in columns:
-        count *= len(values)
+        sizes.append(_size(override, text, max(FAN_IN_LIMIT, cfg.sweep.max_trials)))
+    # counted before any value is made: range(0,100000000) is refused at once, not after 4 GB of values
+    count = math.prod(sizes)
     if count > FAN_IN_LIMIT:
         raise ConfigError(
             f"sweep: {count} trials; Vertex AI collects at most {FAN_IN_LIMIT} outputs into the selection "
             "step's list, so split the sweep into several runs"
         )
     if count > cfg.sweep.max_trials:
-        sizes = " x ".join(str(len(values)) for values in columns)
+        shown = " x ".join(str(size) for size in sizes)
         raise ConfigError(
-            f"sweep.max_trials: the sweep has {sizes} = {count} trials, more than sweep.max_trials="
+            f"sweep.max_trials: the sweep has {shown} = {count} trials, more than sweep.max_trials="
             f"{cfg.sweep.max_trials}; sweep fewer values or raise sweep.max_trials"
         )
+    columns = [_values(override, override.input_line or override.get_key_element()) for override in sweeps]
     trials = tuple(dict(zip(names, combo, strict=True)) for combo in itertools.product(*columns))
     return SweepPlan(tuple(names), trials)
 
@@ -133,17 +134,34 @@ def _parameter_name(cfg: DictConfig, override: Any, text: str) -> str:
     return name
 
 
-def _values(override: Any, text: str) -> list[Any]:
-    """Each value of the sweep as the Hydra app of one trial would receive ``KEY=VALUE``."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Transformer, ValueType
-    from hydra.errors import HydraException
+def _size(override: Any, text: str, limit: int) -> int:
+    """How many values the sweep has, without making them (exactly up to ``limit``)."""
+    from hydra.core.override_parser.types import ChoiceSweep, RangeSweep, ValueType
 
     if not override.is_discrete_sweep() or override.value_type == ValueType.GLOB_CHOICE_SWEEP:
         raise ConfigError(
             f"{text!r}: only sweeps that list their values can run as trials (a,b / choice() / range()); "
             "interval() and glob() need a search algorithm or config groups"
         )
+    value = override.value()
+    if isinstance(value, RangeSweep):
+        values = value.range()
+        if isinstance(values, range):
+            return len(values)
+        # a float range: its length from the bounds when that is past the limit, else counted exactly
+        estimate = math.ceil((value.stop - value.start) / value.step) if value.step else 0
+        if estimate > limit:
+            return estimate
+        return sum(1 for _ in itertools.islice(iter(values), limit + 1))
+    return len(value.list if isinstance(value, ChoiceSweep) else value)
+
+
+def _values(override: Any, text: str) -> list[Any]:
+    """Each value of the sweep as the Hydra app of one trial would receive ``KEY=VALUE``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Transformer
+    from hydra.errors import HydraException
+
     parser = OverridesParser.create()
     key = override.get_key_element()
     try:
