@@ -108,6 +108,7 @@ class Kfp:
 @dataclass
 class Local:
     root: str = MISSING
+    max_processes: Optional[int] = MISSING  # None: what this machine holds (local/limits.py)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from pipeline_sdk.compiler import CompiledPipeline, compile_pipeline
 from pipeline_sdk.config import resolve_path
 from pipeline_sdk.errors import LocalRunError
 from pipeline_sdk.local.expressions import ExpressionError, select
+from pipeline_sdk.local.limits import check_process_count
 from pipeline_sdk.local.record import (
     CANCELLED,
     FAILED,
@@ -82,6 +83,7 @@ def run_locally(
     """
     from kfp.local import executor_input_utils
 
+    check_process_count(cfg, parallel, len(sweep.trials) if sweep else None)
     root = resolve_path(cfg, cfg.local.root).resolve()
     name = run_name or executor_input_utils.get_local_pipeline_resource_name(cfg.pipeline.name)
     run_dir = root / name
