@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -31,16 +33,45 @@ def test_a_lock_written_before_image_ids_still_loads(tmp_path: Path) -> None:
     assert load_lock(path).images["trainer"] == LockedImage("r/trainer", "0.1.0", DIGEST, True)
 
 
+def lock_with(**entry: object) -> str:
+    fields = {"repository": "r/trainer", "tag": "0.1.0", "digest": DIGEST, "pushed": True, **entry}
+    return json.dumps({"version": 1, "images": {"t": fields}})
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("{", "cannot read image lock"), ('{"version": 2, "images": {}}', "is not an image lock"),
-     ('{"version": 1, "images": {"t": {"repo": "x"}}}', "bad entry for 't'")],
+     ('{"version": 1, "images": {"t": {"repo": "x"}}}', "the entry for 't': unknown keys"),
+     (lock_with(digest="sha256:abc; rm -rf / #"), "digest 'sha256:abc; rm -rf / #' is not sha256: and 64 hex"),
+     (lock_with(digest=12345), "digest 12345 is not sha256:"),
+     (lock_with(digest=["a"]), r"digest \['a'\] is not sha256:"),
+     (lock_with(image_id="sha256:" + "0" * 63 + "\n"), "image_id"),
+     (lock_with(tag="0.1.0\nx"), r"tag '0.1.0\\nx' is not an image tag"),
+     (lock_with(repository="Upper/Case"), "repository 'Upper/Case' is not HOST/PATH"),
+     (lock_with(pushed="yes"), "pushed 'yes' is not true or false"),
+     ('{"version": 1, "images": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply|is not an image lock"),
+     (" " * (2 << 20), "larger than"),
+     (b"\xff\xfe".decode("latin-1"), "cannot read image lock")],
 )  # fmt: skip
 def test_a_broken_lock_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "images.lock.json"
-    path.write_text(text)
+    path.write_text(text, encoding="latin-1" if text.startswith("\xff") else "utf-8")
     with pytest.raises(LockError, match=message):
         load_lock(path)
+
+
+def test_a_lock_that_is_a_fifo_or_a_device_is_refused_without_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(LockError, match="is not a regular file"):
+        load_lock(fifo)  # opening a FIFO to read would wait for a writer
+    zero = tmp_path / "zero.json"
+    try:
+        os.mknod(zero, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # /dev/zero's numbers
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    with pytest.raises(LockError, match="is not a regular file"):
+        load_lock(zero)
 
 
 def test_pinning_needs_the_same_repository_tag_and_a_digest() -> None:

@@ -19,6 +19,21 @@ _HOST = (
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REGISTRY = re.compile(rf"^{_HOST}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def is_repository(text: str) -> bool:
+    """``HOST[:PORT]/PATH`` (lowercase path components), as a registry or an image's repository."""
+    return bool(_REGISTRY.match(text)) and "/" in text
+
+
+def is_tag(text: str) -> bool:
+    return bool(_TAG.match(text))
+
+
+def is_digest(text: str) -> bool:
+    """``sha256:`` and 64 lowercase hex digits."""
+    return bool(_DIGEST.match(text))
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
