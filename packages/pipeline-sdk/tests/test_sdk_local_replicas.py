@@ -212,3 +212,21 @@ def test_every_replica_receives_a_hostile_string_value_exactly(
     received = [json.loads((task_dir / "model" / "received.json").read_text())]
     received += [json.loads((task_dir / f"received-workerpool1-{i}.json").read_text()) for i in (0, 1)]
     assert [r["experiment"] for r in received] == [value] * 3
+
+
+def test_a_single_replica_step_does_not_inherit_the_callers_cluster_spec(
+    sdk: Callable, tiny_data_prepare: Path, probe_train: Path, runs: Path
+) -> None:
+    """A CLUSTER_SPEC left in the shell (from a CustomJob, or a test) would make the step believe it is some
+    other replica; a local step's cluster is only what pipeline-sdk gives it."""
+    stray = json.dumps({"cluster": {"workerpool0": ["h0:1"], "workerpool1": ["h1:1"]},
+                        "task": {"type": "workerpool1", "index": 0}})  # fmt: skip
+    result = sdk(
+        "run",
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={probe_train}",
+        f"local.root={runs}",
+        env={"CLUSTER_SPEC": stray},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (result.run_dir / "train" / "model" / "received.json").is_file()  # it ran as the only replica

@@ -92,6 +92,15 @@ BAD_SPECS = [
      'CLUSTER_SPEC cluster.workerpool0[0] is ":2222"'),
     (spec({"workerpool0": [2222], "workerpool1": ["h1:1"]}, {"type": "workerpool0", "index": 0}),
      'CLUSTER_SPEC cluster.workerpool0[0] is 2222, not a "host:port" string'),
+    # hostile corners (issue 23)
+    ("[" * 100_000, "CLUSTER_SPEC is nested too deeply"),
+    (" " * (1 << 20) + "{}", "CLUSTER_SPEC is longer than 1048576 characters"),
+    (spec({"workerpool0": ["127.0.0.1:\u00b2"], "workerpool1": ["h1:1"]}, {"type": "workerpool0", "index": 0}),
+     'CLUSTER_SPEC cluster.workerpool0[0] is "127.0.0.1:\\u00b2", not "host:port"'),
+    (spec({"workerpool0": ["\ud800:2222"], "workerpool1": ["h1:1"]}, {"type": "workerpool0", "index": 0}),
+     'CLUSTER_SPEC cluster.workerpool0[0] is "\\ud800:2222": "\\ud800" is not a host name or address'),
+    (spec({"workerpool0": ["h 0;rm:2222"], "workerpool1": ["h1:1"]}, {"type": "workerpool0", "index": 0}),
+     'CLUSTER_SPEC cluster.workerpool0[0] is "h 0;rm:2222": "h 0;rm" is not a host name or address'),
 ]  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,10 @@ from lightning.fabric.plugins.environments import LightningEnvironment
 from trainer.errors import TrainerError
 
 CLUSTER_SPEC = "CLUSTER_SPEC"
+#: a spec lists a few machines; anything larger is not one
+MAX_SPEC_CHARS = 1 << 20
+# a DNS name or an IPv4/IPv6 literal (with an IPv6 zone), in ASCII
+_HOST = re.compile(r"^[A-Za-z0-9._:%-]{1,253}$")
 PRIMARY_POOL = "workerpool0"
 WORKER_POOL = "workerpool1"
 TRAINING_POOLS = (PRIMARY_POOL, WORKER_POOL)
@@ -65,8 +70,11 @@ def _address(entry: Any, where: str) -> tuple[str, int]:
         raise _fail(f'{where} is {json.dumps(entry)}, not a "host:port" string')
     host, sep, port = entry.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")  # an IPv6 literal, [::1]:2222
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    # ASCII digits only: "²".isdigit() is true too
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise _fail(f'{where} is {json.dumps(entry)}, not "host:port" with a port from 1 to 65535')
+    if not _HOST.match(host):
+        raise _fail(f"{where} is {json.dumps(entry)}: {json.dumps(host)} is not a host name or address")
     return host, int(port)
 
 
@@ -79,10 +87,14 @@ def _pool(cluster: dict[str, Any], name: str) -> list[Any]:
 
 def parse_cluster_spec(text: str) -> ClusterSpec:
     """Parse a ``CLUSTER_SPEC`` value; raise :class:`TrainerError` naming what is wrong with it."""
+    if len(text) > MAX_SPEC_CHARS:
+        raise _fail(f"is longer than {MAX_SPEC_CHARS} characters")
     try:
         spec = json.loads(text)
     except ValueError as exc:
         raise _fail(f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _fail("is nested too deeply") from None
     if not isinstance(spec, dict):
         raise _fail("is not a JSON object")
     cluster, task = spec.get("cluster"), spec.get("task")

@@ -77,7 +77,8 @@ def prepare_task(
     else:
         command = substitute(full_command=[*container.command, *container.args])
         env_items, replicas = {e.name: e.value for e in container.env}, 1
-    env = dict(os.environ)
+    # a replica's cluster is what local/replicas.py gives it, never one this process happened to inherit
+    env = {key: value for key, value in os.environ.items() if key != "CLUSTER_SPEC"}
     # The venv's console scripts first, as the image's PATH has them.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
