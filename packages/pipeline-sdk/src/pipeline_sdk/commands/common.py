@@ -81,11 +81,17 @@ def run_command(command: str, body: Callable[[], int]) -> int:
 
 
 def add_client_options(parser: argparse.ArgumentParser) -> None:
-    """``--timeout S`` (each network wait) and ``-v/--verbose`` (the client libraries' logs)."""
+    """``--timeout S`` (each network wait), ``-v/--verbose`` (the client libraries' logs) and
+    ``--allow-plain-http``."""
     parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="S", help="limit for each network wait (default: 60)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the client libraries' logs")
+    parser.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="send credentials to an http:// endpoint that is not this machine (a network you trust)",
+    )
 
 
 def require_positive(args: argparse.Namespace, *names: str) -> None:

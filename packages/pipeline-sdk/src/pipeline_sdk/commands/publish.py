@@ -44,6 +44,7 @@ def _publish(argv: list[str]) -> int:
     from pipeline_sdk.__about__ import __version__
     from pipeline_sdk.compiler import compile_pipeline
     from pipeline_sdk.submit.credentials import load_credentials
+    from pipeline_sdk.submit.preflight import check_plain_http
     from pipeline_sdk.sweep import load_with_sweep
     from pipeline_sdk.template_registry import check_host, publish_template, version_tag
 
@@ -51,6 +52,7 @@ def _publish(argv: list[str]) -> int:
     require_positive(args, "timeout")
     quiet_libraries(args.verbose)
     host = check_host(args.host)
+    check_plain_http(host, "--host", allowed=args.allow_plain_http)
     tags = args.tag or [version_tag(__version__), "latest"]
     cfg, sweep = load_with_sweep(args.overrides, args.config_dir, args.multirun)
     credentials = load_credentials(args.timeout).credentials

@@ -75,6 +75,7 @@ def _options(args: argparse.Namespace, backend: str) -> Any:
         "wait_timeout": args.wait_timeout,
         "check_images": args.check_images,
         "job_id": args.job_id,
+        "allow_plain_http": args.allow_plain_http,
     }
     if backend == "kfp":
         if args.skip_bucket_check:

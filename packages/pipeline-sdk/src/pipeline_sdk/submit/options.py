@@ -37,6 +37,7 @@ class SubmitOptions:
     wait_timeout: float | None = None  # the whole --wait; None = until the run ends
     check_images: bool = True
     job_id: str | None = None  # Vertex job ID / KFP run name
+    allow_plain_http: bool = False  # credentials to an http:// endpoint other than this machine
     echo: Callable[[str], None] = field(default=_stdout, compare=False)
     note: Callable[[str], None] = field(default=_stderr, compare=False)
 

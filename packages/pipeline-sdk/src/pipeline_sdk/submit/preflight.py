@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline_sdk.accelerators import validate_accelerator_type
 from pipeline_sdk.errors import ConfigError, PreflightError, SubmitError
@@ -41,6 +42,19 @@ def check_region(region: str | None) -> str:
             f"gcp.region={region} is not a Vertex AI region; {_suggest(region, list(SUPPORTED_REGIONS))}"
         )
     return region
+
+
+def check_plain_http(url: str, what: str, *, allowed: bool) -> None:
+    """Refuse to send credentials to an ``http://`` ``url`` that is not this machine, unless ``allowed``
+    (``--allow-plain-http``); the loopback fakes and port-forwards stay plain."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or allowed or host in ("localhost", "::1") or host.startswith("127."):
+        return
+    raise PreflightError(
+        f"{what} {url} is plain HTTP: the access token would cross the network unencrypted; use https://, "
+        "or pass --allow-plain-http for a network you trust"
+    )
 
 
 def bucket_of(pipeline_root: str | None) -> str:

@@ -17,6 +17,7 @@ from pipeline_sdk.submit.preflight import (
     check_bucket,
     check_images,
     check_in_registries,
+    check_plain_http,
     check_region,
     package_versions,
 )
@@ -54,6 +55,7 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
     if options.check_images:
         check_in_registries(compiled.images, "Vertex AI")
     request = build_request(compiled.path, settings, credentials)
+    check_plain_http(request.endpoint, "gcp.api_endpoint", allowed=options.allow_plain_http)
     custom_job_note = _custom_job_identity_note(cfg, compiled.spec)
     if custom_job_note:
         options.note(custom_job_note)
