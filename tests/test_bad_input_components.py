@@ -77,6 +77,8 @@ CASES = [
          "kfp.executor_input", "select-best: error: "),
     Case("select-best-executor-input-not-substituted", ("select-best", "kfp.executor_input='{{$}}'"), 1,
          "the pipeline backend did not substitute the placeholder", "select-best: error: "),
+    Case("trainer-unknown-experiment", ("trainer", "experiment=nope"), 1,
+         "experiment=nope: config group 'experiment' has no option 'nope' (options: fashion_mnist_cnn", "trainer: error: "),
     Case("trainer-executor-input-not-json", (*TRAIN, "kfp.executor_input='{not json'"), 1,
          "kfp.executor_input is not JSON", "trainer: error: "),
     Case("data-prepare-missing-source", ("data-prepare", "source={tmp}/nowhere", "paths.output_dir={tmp}/model"),

@@ -10,6 +10,7 @@ checked and escaped the same way and become the items of the pipeline's Parallel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,14 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
     draft = build_pipeline(cfg, plans, raw, types, trials)
     uses = parameter_uses(json_format.MessageToDict(draft.pipeline_spec))
     wired = wire_values(raw, uses)
-    wired_trials = [wire_values(trial, uses) for trial in trials] if trials else None
+    wired_trials = (
+        [
+            _of_trial(sweep, number, lambda t=trial: wire_values(t, uses))
+            for number, trial in enumerate(trials, 1)
+        ]
+        if sweep and trials
+        else None
+    )
     spec = write_pipeline_file(build_pipeline(cfg, plans, wired, types, wired_trials), Path(output))
     images = {c.package or c.key: c.image for c in components.values()}
     return CompiledPipeline(Path(output), spec, wired, raw, images, warnings, sweep)
@@ -88,10 +96,15 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
 
 def _trial_values(sweep: SweepPlan, number: int, types: dict[str, type]) -> dict[str, Any]:
     """Trial ``number``'s swept values, checked against the parameters' types."""
+    return _of_trial(sweep, number, lambda: checked_values(sweep.trials[number - 1], types))
+
+
+def _of_trial(sweep: SweepPlan, number: int, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``work()`` for trial ``number``; its error names the trial (the value came from -m, not the file)."""
     try:
-        return checked_values(sweep.trials[number - 1], types)
+        return work()
     except ConfigError as e:
-        raise ConfigError(f"sweep trial {number} ({sweep.describe(number)}): {e}") from None
+        raise type(e)(f"sweep trial {number} ({sweep.describe(number)}): {e}") from None
 
 
 __all__ = ["CompiledPipeline", "compile_pipeline"]

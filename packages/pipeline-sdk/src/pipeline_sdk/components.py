@@ -55,6 +55,9 @@ def component_paths(cfg: DictConfig, entries: Mapping[str, tuple[str, DictConfig
     paths = {}
     for name, (key, step) in entries.items():
         path = resolve_path(cfg, step.component)
+        if path.exists() and not path.is_file():
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise ConfigError(f"{key}.component: {path} is {kind}, not a component YAML")
         if not path.is_file():
             raise ConfigError(f"{key}.component: no such file {path}")
         paths[name] = path
@@ -76,6 +79,22 @@ def _install_hint(cfg: DictConfig, distribution: str) -> str:
     return f"pip install {distribution}"
 
 
+def _check_component_document(key: str, path: Path) -> None:
+    """A component YAML is a mapping (KFP v1 ``implementation``, or a compiled v2 spec); kfp's own error for
+    any other file (``'str' object has no attribute 'keys'``) says nothing useful."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(errors="replace"))
+    except (OSError, yaml.YAMLError):
+        return  # the linter has reported it, or kfp's error names it
+    if not isinstance(document, dict) or not ({"implementation", "deploymentSpec"} & set(document)):
+        raise CompileError(
+            f"steps.{key}.component: {path} is not a KFP component YAML (a mapping with name, inputs and "
+            "implementation.container, or a compiled component)"
+        )
+
+
 def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, LoadedComponent]:
     """Load each step's component with kfp and set its image from the installed package version."""
     from kfp import components as kfp_components
@@ -89,6 +108,7 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
         raise ConfigError(f"images.lock_file: {e}") from None
     loaded = {}
     for key, path in paths.items():
+        _check_component_document(key, path)
         try:
             factory = kfp_components.load_component_from_file(str(path))
         except Exception as e:  # kfp raises a mix of ValueError/TypeError/yaml errors for bad files

@@ -31,6 +31,8 @@ from typing import Any
 from pipeline_sdk.custom_job import PayloadError, from_payload, payload_text, pool_args
 from pipeline_sdk.errors import ParameterError
 
+#: Linux's MAX_ARG_STRLEN: a longer single argument makes exec fail (E2BIG), locally and in any container
+MAX_ARG_BYTES = 128 * 1024
 _INTERPOLATION = re.compile(r"(\\*)\$\{")
 _QUOTE = re.compile(r"(\\*)'")
 _TRAILING_BACKSLASHES = re.compile(r"(\\+)\Z")  # \Z: $ would also match before a final newline
@@ -207,6 +209,11 @@ def _wire(name: str, value: str, param_uses: list[ParameterUse]) -> str:
             "again as a placeholder (kubeflow/pipelines#13977); write it differently"
         )
     for use in param_uses:
+        if len(use.arg.replace(use.placeholder, wire).encode()) > MAX_ARG_BYTES:
+            raise ParameterError(
+                f"params.{name}: {len(value)} characters: task {use.task!r}'s argument {use.key}=... would be "
+                f"longer than one command-line argument can be ({MAX_ARG_BYTES} bytes on Linux)"
+            )
         try:
             override = use.received(wire)
             seen = read_override_value(override)

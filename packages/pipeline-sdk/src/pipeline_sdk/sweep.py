@@ -64,7 +64,9 @@ def split_overrides(overrides: Sequence[str], multirun: bool) -> tuple[list[str]
     for text in overrides:
         try:
             override = parser.parse_override(text)
-        except HydraException:
+        except HydraException as e:
+            if multirun:  # it may have been meant as a sweep: Hydra's reason, not "-m needs a sweep"
+                raise ConfigError(f"{text!r}: {' '.join(str(e).split())}") from None
             plain.append(text)  # load_config reports Hydra's own message for it
             continue
         if not override.is_sweep_override():

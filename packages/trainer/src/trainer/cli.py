@@ -9,8 +9,10 @@ Configuration mistakes print Hydra's one-line message; problems with the input o
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from trainer.errors import TrainerError
@@ -78,11 +80,40 @@ def deselect_null_groups(args: list[str]) -> list[str]:
     return rewritten
 
 
+CONF = Path(__file__).with_name("conf")
+_OPTION = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def check_group_options(args: list[str]) -> None:
+    """An unknown option of a config group (``experiment=nope``) is one line naming the options there are
+    (Hydra prints a dozen lines for it). With another config source on the command line (a search path or
+    config directory of the user's own) the options are Hydra's to find."""
+    if any(
+        arg.startswith(
+            ("hydra.searchpath", "+hydra.searchpath", "-cd", "--config-dir", "-cp", "--config-path")
+        )
+        for arg in args
+    ):
+        return
+    for arg in args:
+        key, sep, value = arg.lstrip("+").partition("=")
+        group = key.split("@", 1)[0]
+        if not sep or group.startswith(("hydra", "~")) or not _OPTION.match(value) or value in _NONE_VALUES:
+            continue
+        directory = CONF / group
+        if directory.is_dir() and not (directory / f"{value}.yaml").is_file():
+            options = sorted(p.stem for p in directory.glob("*.yaml"))
+            raise TrainerError(
+                f"{arg}: config group {group!r} has no option {value!r} (options: {', '.join(options)})"
+            )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
         try:
             sys.argv[1:] = hydra_safe_args(deselect_null_groups(sys.argv[1:]))
+            check_group_options(sys.argv[1:])
         except TrainerError as exc:
             print(f"trainer: error: {exc}", file=sys.stderr)
             sys.exit(1)

@@ -10,6 +10,7 @@ per replica (:mod:`pipeline_sdk.local.replicas`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -175,6 +176,12 @@ def start_process(command: list[str], cwd: Path, env: dict[str, str]) -> subproc
 
 
 def cannot_start(task: PreparedTask, error: OSError) -> LocalRunError:
+    if error.errno == errno.E2BIG:
+        size = sum(len(part.encode(errors="replace")) + 1 for part in task.command)
+        return LocalRunError(
+            f"step {task.name!r}: its command line ({len(task.command)} arguments, {size} bytes) is longer "
+            "than this system allows (E2BIG); shorten the parameter values"
+        )
     return LocalRunError(
         f"step {task.name!r}: cannot run {task.command[0]!r} ({error.strerror}); "
         "is the package that provides this console script installed in this environment?"
