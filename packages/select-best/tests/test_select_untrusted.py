@@ -150,3 +150,16 @@ def test_the_table_escapes_html_markdown_and_terminal_controls(tmp_path: Path, c
     assert "\\\\x1b\\]0;title\\\\x07\\\\x1b\\[2J" in row  # rendered: \x1b]0;title\x07\x1b[2J
     header = next(line for line in table.splitlines() if line.startswith("| trial "))
     assert row.count(" | ") == header.count(" | ")  # the pipe in the value did not add a cell
+
+
+def test_a_wild_validation_curve_is_bounded(tmp_path: Path, cli, trial) -> None:
+    """Points outside [0, 1] are not accuracies and are left out; a curve is drawn up to MAX_CURVE_POINTS."""
+    from select_best.trials import MAX_CURVE_POINTS
+
+    curve = [1e12, -3.0, 0.5] + [0.6] * 100_000
+    winner = trial(tmp_path / "t1", metrics={"val_accuracy_per_epoch": curve})
+    out = tmp_path / "out"
+    result = cli(f"trials=[{winner}]", f"paths.output_dir={out}")
+    assert result.returncode == 0, result.stderr
+    report = (out / "report.html").read_text()
+    assert report.count("<circle") == MAX_CURVE_POINTS - 2 and len(report) < 1_000_000

@@ -30,7 +30,7 @@ MAX_METRICS_BYTES = 32 << 20
 MAX_CONFIG_BYTES = 1 << 20
 MAX_INTEGER_DIGITS = 18
 #: epochs of a validation curve that are drawn and compared
-MAX_CURVE_POINTS = 10_000
+MAX_CURVE_POINTS = 1_000
 
 
 @dataclass(frozen=True)
