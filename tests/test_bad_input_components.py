@@ -73,6 +73,12 @@ CASES = [
          "trainer: error: ", needs_fashion=True,
          env={"CLUSTER_SPEC": '{"cluster": {"workerpool0": ["h0:2222"], "workerpool1": ["h1:2222"]}, '
                               '"task": {"type": "workerpool1", "index": 3}}'}),
+    Case("trainer-cluster-spec-nested-deep", TRAIN, 1, "CLUSTER_SPEC is nested too deeply", "trainer: error: ",
+         needs_fashion=True, env={"CLUSTER_SPEC": "[" * 100_000}),
+    Case("trainer-cluster-spec-superscript-port", TRAIN, 1, 'is "h0:\\u00b2", not "host:port"', "trainer: error: ",
+         needs_fashion=True,
+         env={"CLUSTER_SPEC": '{"cluster": {"workerpool0": ["h0:\u00b2"], "workerpool1": ["h1:2222"]}, '
+                              '"task": {"type": "workerpool1", "index": 0}}'}),
     Case("select-best-executor-input-not-json", ("select-best", "kfp.executor_input='{not json'"), 1,
          "kfp.executor_input", "select-best: error: "),
     Case("select-best-executor-input-not-substituted", ("select-best", "kfp.executor_input='{{$}}'"), 1,
