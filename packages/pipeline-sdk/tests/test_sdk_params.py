@@ -79,7 +79,7 @@ def test_wire_values_escape_quoted_uses_only() -> None:
         ("a,b", "Hydra reads it as a sweep"),
         ("[1,2]", "the app would receive [1, 2]"),
         ("k=v", "Hydra cannot parse it"),
-        ("${oc.env:HOME}", "the app would receive"),
+        ("${oc.env:HOME}", "the app would resolve the ${...} in it"),  # never what it resolves to
         ("42", "the app would receive 42"),
     ],
 )

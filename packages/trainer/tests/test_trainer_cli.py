@@ -92,11 +92,19 @@ def test_config_typo_is_hydras_one_message(run_cli) -> None:
     _no_traceback(result.stderr)
 
 
-def test_unknown_group_option(run_cli) -> None:
+def test_unknown_group_option(run_cli, tmp_path: Path) -> None:
     result = run_cli("model=resnet")
     assert result.returncode == 1
-    assert "Could not find 'model/resnet'" in result.stderr
-    _no_traceback(result.stderr)
+    assert (
+        result.stderr
+        == "trainer: error: model=resnet: config group 'model' has no option 'resnet' (options: cnn, mlp, vgg)\n"
+    )
+    # with a config source of the user's own, the options are Hydra's to find
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "resnet.yaml").write_text("_target_: nowhere.Resnet\n")
+    result = run_cli("model=resnet", f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "--cfg", "job")
+    assert result.returncode == 0, result.stderr
+    assert "_target_: nowhere.Resnet" in result.stdout
 
 
 def test_missing_dataset_directory(run_cli, tmp_path: Path) -> None:
