@@ -236,6 +236,10 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
         problems.append(("sweep.max_trials", f"must be at least 1, got {cfg.sweep.max_trials}"))
     if cfg.sweep.max_parallel < 0:
         problems.append(("sweep.max_parallel", f"must be 0 (no limit) or more, got {cfg.sweep.max_parallel}"))
+    if cfg.local.max_processes is not None and cfg.local.max_processes < 1:
+        problems.append(
+            ("local.max_processes", f"must be at least 1 (or null), got {cfg.local.max_processes}")
+        )
     if cfg.backend not in BACKENDS:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():

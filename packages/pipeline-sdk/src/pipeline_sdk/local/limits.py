@@ -30,9 +30,7 @@ def machine_limit() -> int:
 
 def check_process_count(cfg: DictConfig, parallel: int, trials: int | None) -> None:
     """Refuse a run that would start more processes at once than ``local.max_processes`` allows."""
-    limit = cfg.local.max_processes
-    if limit is not None and limit < 1:
-        raise ConfigError(f"local.max_processes: must be at least 1 (or null), got {limit}")
+    limit = cfg.local.max_processes  # at least 1 when set (checked with the other config values)
     steps = [(f"steps.{name}", step) for name, step in cfg.steps.items()]
     steps += [(f"sweep.steps.{name}", step) for name, step in cfg.sweep.steps.items()] if trials else []
     key, replicas = max(((key, int(step.resources.replica_count)) for key, step in steps), key=lambda e: e[1])
