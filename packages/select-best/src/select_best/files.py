@@ -68,12 +68,24 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
 
 
+def open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened to read if it is itself a regular file: ``OSError`` for a symlink (never followed out
+    of its directory), a FIFO (opened without waiting for a writer) or a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "a symbolic link (a trial's files are read from inside it)") from None
+        raise
+    f = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return f
+
+
 def copy_file(source: Path, target: Path) -> None:
     """Copy ``source``'s contents to ``target`` (with ``open()``'s mode, not the source's); ``source`` must be
     a regular file itself, not a symlink to one (a trial's files never lead out of it)."""
-    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as src:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(source))
-        with _replacing(target) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+    with open_regular(source) as src, _replacing(target) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from select_best.files import open_regular
 from select_best.locations import Location
 
 MODEL_FILE = "model.pt"
@@ -93,15 +94,7 @@ def is_regular_file(path: Path) -> bool:
 def read_trial_file(path: Path, limit: int) -> bytes:
     """The bytes of ``path``, a regular file inside a trial: ``OSError`` for a symlink, a device, a FIFO or
     anything over ``limit`` bytes (no read blocks: a FIFO is opened non-blocking and refused)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "a symbolic link (a trial's files are read from inside it)") from None
-        raise
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
+    with open_regular(path) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit} bytes")
