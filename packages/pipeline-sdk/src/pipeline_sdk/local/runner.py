@@ -86,7 +86,7 @@ def run_locally(
     check_process_count(cfg, parallel, len(sweep.trials) if sweep else None)
     root = resolve_path(cfg, cfg.local.root).resolve()
     name = run_name or executor_input_utils.get_local_pipeline_resource_name(cfg.pipeline.name)
-    if name in (".", "..") or "/" in name or "\x00" in name or (os.sep != "/" and os.sep in name):
+    if Path(name).name != name or name in (".", "..") or "\x00" in name:
         raise LocalRunError(
             f"--run-name {name!r} is not a directory name under local.root (no '/', '.', '..')"
         )
