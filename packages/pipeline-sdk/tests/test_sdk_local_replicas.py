@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_sdk.local.replicas import cluster_specs, free_ports
+from pipeline_sdk.local.cluster_handler import cluster_specs, free_ports
 from pipeline_sdk.params import quote_for_hydra
 
 PROBE = Path(__file__).with_name("replica_probe.py")
@@ -148,7 +148,7 @@ def test_ctrl_c_stops_every_replica(
 
 
 def test_cluster_specs_follow_vertex_pools() -> None:
-    specs = [json.loads(s) for s in cluster_specs("train", 2, free_ports(2))]
+    specs = [json.loads(s) for s in cluster_specs("train", (1, 1), free_ports(2))]
     assert [s["task"] for s in specs] == [
         {"type": "workerpool0", "index": 0},
         {"type": "workerpool1", "index": 0},

@@ -63,6 +63,13 @@ def test_show_logs_streams_step_output(run_probe: Callable) -> None:
     assert "probe: experiment=" not in result.stdout
 
 
+def test_without_show_logs_only_progress_lines_reach_the_console(run_probe: Callable) -> None:
+    result = run_probe()
+    assert result.returncode == 0, result.stderr
+    assert "probe: experiment=" not in result.stderr  # in the step's log only
+    assert "probe: experiment=" in (result.run_dir / "train" / "log.txt").read_text()
+
+
 def test_tiny_pipeline_end_to_end_with_the_real_packages(
     sdk: Callable, tiny_data_prepare: Path, tiny_train: Path, runs: Path
 ) -> None:
@@ -81,6 +88,12 @@ def test_tiny_pipeline_end_to_end_with_the_real_packages(
     assert run_dir == runs / "tiny"
     assert "ignoring the steps' Vertex resources (train: 1 x NVIDIA_L4, cpu 8, memory 32G)" in result.stderr
     assert "[1/2] data-prepare: running" in result.stderr and "[2/2] train: succeeded" in result.stderr
+    # the trainer's progress shows on the console without --show-logs, and nothing else of its log
+    echoed = [line for line in result.stderr.splitlines() if line.startswith("  | ")]
+    assert [line for line in echoed if "epoch 1/2 done" in line] and [
+        x for x in echoed if "epoch 2/2 done" in x
+    ]
+    assert all("epoch " in line for line in echoed), echoed
 
     record = result.run_json()
     assert record["state"] == "SUCCEEDED"
@@ -146,7 +159,7 @@ def test_missing_console_script_is_a_clear_error(
 ) -> None:
     ghost = component("ghost", "data_prepare", {"command": ["no-such-console-script-xyz"]})
     result = sdk("run", f"steps.data-prepare.component={ghost}", f"local.root={runs}", "--run-name", "r")
-    clean_error(result, "step 'data-prepare': cannot run 'no-such-console-script-xyz'")
+    clean_error(result, "step 'data-prepare' cannot run 'no-such-console-script-xyz'")
     assert json.loads((runs / "r" / "run.json").read_text())["tasks"]["data-prepare"]["state"] == "FAILED"
 
 

@@ -15,7 +15,7 @@ from pipeline_sdk.config import load_config
 from pipeline_sdk.custom_job import PayloadError, payload_text, resolved_worker_pools
 from pipeline_sdk.errors import LocalRunError, ParameterError
 from pipeline_sdk.local.expressions import ExpressionError, select
-from pipeline_sdk.local.task import prepare_task
+from pipeline_sdk.local.prepare import prepare_task
 from pipeline_sdk.params import hydra_quoted_text, parameter_uses, read_override_value, wire_values
 
 #: values that, pasted raw into the CustomJob payload (escaped for Hydra only), make it invalid JSON
@@ -115,7 +115,7 @@ def _prepared(spec: dict[str, Any], experiment: str, root: Path) -> Any:
         "seed": 1,
         "experiment": experiment,
     }
-    return prepare_task("train", component, container, arguments, root, "run", "run")
+    return prepare_task("train", component, container, arguments, root, "run")
 
 
 def received(command: list[str]) -> Any:
@@ -204,7 +204,7 @@ def test_the_metrics_reach_the_kfp_backends_executor_output(specs: dict, tmp_pat
 
     from google.protobuf import json_format
 
-    from pipeline_sdk.local.task import PreparedTask
+    from pipeline_sdk.local.prepare import PreparedTask
 
     spec = specs["plain"]
     container = spec["deploymentSpec"]["executors"]["exec-train"]["container"]

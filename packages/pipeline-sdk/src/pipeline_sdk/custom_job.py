@@ -6,7 +6,7 @@ wrapped with google-cloud-pipeline-components' ``create_custom_training_job_from
 runs GCPC's launcher, which creates a CustomJob whose ``worker_pool_specs`` carry the component's own image,
 command and args (pool 0: one primary replica; pool 1: the other R - 1). Vertex AI sets ``CLUSTER_SPEC`` on
 every replica; the trainer joins the cluster from it. ``pipeline-sdk run`` starts the same replicas as local
-processes (:mod:`pipeline_sdk.local.replicas`).
+processes (:mod:`pipeline_sdk.local.cluster_handler`).
 
 The worker pools travel inside the launcher's one ``--payload`` argument, a JSON text. At run time the
 service pastes each parameter value into it as it is, with no escaping, and the launcher parses the result

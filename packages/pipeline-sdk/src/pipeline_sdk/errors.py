@@ -7,6 +7,8 @@ and returns ``exit_code``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class SdkError(Exception):
     """An expected, user-facing failure. ``str(error)`` is the whole message."""
@@ -34,6 +36,19 @@ class CompileError(SdkError):
 
 class LocalRunError(SdkError):
     """A local pipeline run failed (a step exited non-zero, an output is missing, ...)."""
+
+
+class StepFailed(LocalRunError):
+    """A step of a local run failed. The message quotes the tail of its log; :attr:`summary` is the one line
+    without it (for ``run.json`` and a sweep's trial line)."""
+
+    def __init__(self, step: str, reason: str, log: Path | None = None, tail: str = "") -> None:
+        self.step, self.reason, self.log = step, reason, log
+        super().__init__(self.summary + (f"; last lines of {log}:\n{tail}" if log is not None else ""))
+
+    @property
+    def summary(self) -> str:
+        return f"step {self.step!r} {self.reason}"
 
 
 class ImageBuildError(SdkError):
@@ -81,6 +96,7 @@ __all__ = [
     "PreflightError",
     "RunFailed",
     "SdkError",
+    "StepFailed",
     "SubmitError",
     "UsageError",
 ]
