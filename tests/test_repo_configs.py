@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,3 +28,42 @@ def test_component_commands_are_installed_console_scripts():
         container = components.load_component_from_file(str(path)).component_spec.implementation.container
         command = container.command
         assert shutil.which(command[0], path=str(Path(sys.executable).parent)), f"{path.name}: {command[0]}"
+
+
+def test_each_training_default_agrees_in_its_three_copies():
+    """A training default is written in configs/pipeline.yaml (the run's parameter), in train.yaml (the
+    component's input default) and in the trainer's preset that the component selects by default; a run
+    gets the same training from the pipeline, the component alone and `trainer experiment=PRESET`."""
+    import re
+
+    import yaml
+    from hydra import compose, initialize_config_module
+
+    component = yaml.safe_load((ROOT / "configs" / "components" / "train.yaml").read_text())
+    pipeline = yaml.safe_load((ROOT / "configs" / "pipeline.yaml").read_text())
+    defaults = {i["name"]: yaml.safe_load(i["default"]) for i in component["inputs"] if "default" in i}
+    fed_by = {
+        name: source.removeprefix("params.")
+        for name, source in pipeline["steps"]["train"]["inputs"].items()
+        if source.startswith("params.")
+    }
+    to_key = {}  # component input -> the trainer key it sets
+    for arg in component["implementation"]["container"]["args"]:
+        match = re.fullmatch(r"([\w.]+)='?\{\{\$\.inputs\.parameters\['(\w+)'\]\}\}'?", arg)
+        if match:
+            to_key[match[2]] = match[1]
+    with initialize_config_module("trainer.conf", version_base="1.3"):
+        preset = compose("train", overrides=[f"experiment={defaults['experiment']}"])
+    checked = []
+    for name, key in to_key.items():
+        if name == "experiment" or name not in defaults:
+            continue
+        trainer_value = OmegaConf.select(preset, key)
+        assert defaults[name] == trainer_value, (
+            f"train.yaml {name}={defaults[name]!r}, trainer {key}={trainer_value!r}"
+        )
+        if name in fed_by:
+            assert pipeline["params"][fed_by[name]] == defaults[name], f"pipeline.yaml params.{fed_by[name]}"
+        checked.append(name)
+    assert {"epochs", "learning_rate", "batch_size", "seed"} <= set(checked)
+    assert pipeline["params"][fed_by["experiment"]] == defaults["experiment"]
