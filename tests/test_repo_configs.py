@@ -67,3 +67,29 @@ def test_each_training_default_agrees_in_its_three_copies():
         checked.append(name)
     assert {"epochs", "learning_rate", "batch_size", "seed"} <= set(checked)
     assert pipeline["params"][fed_by["experiment"]] == defaults["experiment"]
+
+
+def test_select_best_yaml_is_kfp_s_compilation_of_its_signature(tmp_path: Path) -> None:
+    """configs/components/select_best.yaml is KFP IR (a list-of-artifacts input has no KFP v1 form): it is
+    what kfp compiles from this container component, so it cannot drift from what kfp would write."""
+    from typing import List, Optional  # noqa: UP035 - kfp reads typing.List annotations
+
+    import yaml
+    from kfp import compiler, dsl
+    from kfp.dsl import HTML, Input, Markdown, Metrics, Model, Output
+
+    @dsl.container_component
+    def select_best(
+        best_model: Output[Model],
+        metrics: Output[Metrics],
+        report: Output[HTML],
+        table: Output[Markdown],
+        trials: Optional[Input[List[Model]]] = None,  # noqa: UP006, UP045
+    ):
+        return dsl.ContainerSpec(
+            image="hydra-vertex-select-best", command=["select-best"], args=["kfp.executor_input='{{$}}'"]
+        )
+
+    compiler.Compiler().compile(select_best, str(tmp_path / "select_best.yaml"))
+    compiled = yaml.safe_load((tmp_path / "select_best.yaml").read_text())
+    assert yaml.safe_load((ROOT / "configs" / "components" / "select_best.yaml").read_text()) == compiled
