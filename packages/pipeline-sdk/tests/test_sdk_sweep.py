@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.params import quote_for_hydra, read_override_value
@@ -324,6 +325,22 @@ def test_when_every_trial_fails_the_real_selection_step_fails_with_one_message(
     assert record["state"] == "FAILED"
     assert [t["state"] for t in record["trials"]] == ["FAILED", "FAILED"]
     assert not (runs / "r" / "select-best" / "best_model").exists()
+
+
+def test_a_sweep_steps_errors_name_the_key_it_is_configured_under(
+    sdk: Callable, clean_error: Callable, tmp_path: Path
+) -> None:
+    spec = yaml.safe_load(
+        (Path(__file__).parents[3] / "configs" / "components" / "select_best.yaml").read_text()
+    )
+    spec["deploymentSpec"]["executors"]["exec-select-best"]["container"]["image"] = "no-such-distribution-xyz"
+    uninstalled = tmp_path / "select_uninstalled.yaml"
+    uninstalled.write_text(yaml.safe_dump(spec))
+    result = sdk(
+        "compile", "-o", str(tmp_path / "p.yaml"), "-m", "params.seed=1,2",
+        f"sweep.steps.select-best.component={uninstalled}",
+    )  # fmt: skip
+    clean_error(result, "sweep.steps.select-best.component: image 'no-such-distribution-xyz' names a package")
 
 
 def test_build_images_takes_no_sweep(sdk: Callable, clean_error: Callable) -> None:

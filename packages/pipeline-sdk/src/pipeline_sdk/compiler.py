@@ -21,13 +21,12 @@ from pipeline_sdk.accelerators import validate_accelerator_type
 from pipeline_sdk.components import component_paths, lint_components, load_components
 from pipeline_sdk.config import located_errors
 from pipeline_sdk.errors import ConfigError
+from pipeline_sdk.parameter_types import checked_values, parameter_values
 from pipeline_sdk.params import parameter_uses, wire_values
 from pipeline_sdk.pipeline_file import write_pipeline_file
 from pipeline_sdk.pipeline_shape import (
     build_pipeline,
-    checked_values,
     parameter_types,
-    parameter_values,
     plan_steps,
     step_entries,
 )
@@ -63,13 +62,13 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
     from google.protobuf import json_format
 
     paths = component_paths(cfg, step_entries(cfg, sweep is not None))
-    warnings = lint_components(list(dict.fromkeys(paths.values())))
+    warnings = lint_components(list(dict.fromkeys(path for _, path in paths.values())))
     components = load_components(cfg, paths)
     plans = plan_steps(cfg, components, sweep)
     for plan in plans:
         res = plan.settings.resources
         if res.accelerator_type and res.accelerator_count > 0:
-            validate_accelerator_type(res.accelerator_type, f"steps.{plan.name}.resources.accelerator_type")
+            validate_accelerator_type(res.accelerator_type, f"{plan.key}.resources.accelerator_type")
 
     types = parameter_types(cfg, plans)
     raw = parameter_values(cfg, types)
@@ -90,7 +89,7 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
         else None
     )
     spec = write_pipeline_file(build_pipeline(cfg, plans, wired, types, wired_trials), Path(output))
-    images = {c.package or c.key: c.image for c in components.values()}
+    images = {c.package or c.name: c.image for c in components.values()}
     return CompiledPipeline(Path(output), spec, wired, raw, images, warnings, sweep)
 
 

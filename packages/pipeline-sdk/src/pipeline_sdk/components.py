@@ -16,14 +16,15 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.config import resolve_path
-from pipeline_sdk.errors import CompileError, ConfigError
+from pipeline_sdk.errors import CompileError, ConfigError, LockError
 
 
 @dataclass(frozen=True)
 class LoadedComponent:
     """A kfp component factory plus where it came from and the image it will run."""
 
-    key: str
+    name: str  # the step's name
+    key: str  # where the step is configured: steps.NAME or sweep.steps.NAME
     path: Path
     factory: Any
     package: str | None
@@ -50,8 +51,11 @@ def lint_components(paths: list[Path]) -> list[str]:
     return [str(d) for d in diagnostics if d.severity != "error"]
 
 
-def component_paths(cfg: DictConfig, entries: Mapping[str, tuple[str, DictConfig]]) -> dict[str, Path]:
-    """Step name → its ``component`` resolved to an existing file (``entries``: name → (key, entry))."""
+def component_paths(
+    cfg: DictConfig, entries: Mapping[str, tuple[str, DictConfig]]
+) -> dict[str, tuple[str, Path]]:
+    """Step name → (config key, its ``component`` resolved to an existing file); ``entries``: name → (key,
+    entry)."""
     paths = {}
     for name, (key, step) in entries.items():
         path = resolve_path(cfg, step.component)
@@ -60,7 +64,7 @@ def component_paths(cfg: DictConfig, entries: Mapping[str, tuple[str, DictConfig
             raise ConfigError(f"{key}.component: {path} is {kind}, not a component YAML")
         if not path.is_file():
             raise ConfigError(f"{key}.component: no such file {path}")
-        paths[name] = path
+        paths[name] = (key, path)
     return paths
 
 
@@ -90,16 +94,16 @@ def _check_component_document(key: str, path: Path) -> None:
         return  # the linter has reported it, or kfp's error names it
     if not isinstance(document, dict) or not ({"implementation", "deploymentSpec"} & set(document)):
         raise CompileError(
-            f"steps.{key}.component: {path} is not a KFP component YAML (a mapping with name, inputs and "
+            f"{key}.component: {path} is not a KFP component YAML (a mapping with name, inputs and "
             "implementation.container, or a compiled component)"
         )
 
 
-def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, LoadedComponent]:
+def load_components(cfg: DictConfig, paths: Mapping[str, tuple[str, Path]]) -> dict[str, LoadedComponent]:
     """Load each step's component with kfp and set its image from the installed package version."""
     from kfp import components as kfp_components
 
-    from pipeline_sdk.images.lock import LockError, image_reference, load_lock
+    from pipeline_sdk.images.lock import image_reference, load_lock
     from pipeline_sdk.images.reference import is_package_name
 
     try:
@@ -107,15 +111,15 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
     except LockError as e:
         raise ConfigError(f"images.lock_file: {e}") from None
     loaded = {}
-    for key, path in paths.items():
+    for name, (key, path) in paths.items():
         _check_component_document(key, path)
         try:
             factory = kfp_components.load_component_from_file(str(path))
         except Exception as e:  # kfp raises a mix of ValueError/TypeError/yaml errors for bad files
-            raise CompileError(f"steps.{key}.component: kfp cannot load {path}: {e}") from None
+            raise CompileError(f"{key}.component: kfp cannot load {path}: {e}") from None
         container = factory.component_spec.implementation.container
         if container is None:
-            raise CompileError(f"steps.{key}.component: {path} is not a container component")
+            raise CompileError(f"{key}.component: {path} is not a container component")
         declared = container.image
         package: str | None = None
         image = declared
@@ -125,12 +129,12 @@ def load_components(cfg: DictConfig, paths: dict[str, Path]) -> dict[str, Loaded
                 package_version = version(package)
             except PackageNotFoundError:
                 raise CompileError(
-                    f"steps.{key}.component: image {package!r} names a package that is not installed "
+                    f"{key}.component: image {package!r} names a package that is not installed "
                     f"({_install_hint(cfg, package)})"
                 ) from None
             image = image_reference(lock, cfg.images.registry, package, package_version)
         container.image = image
-        loaded[key] = LoadedComponent(key, path, factory, package, image)
+        loaded[name] = LoadedComponent(name, key, path, factory, package, image)
     return loaded
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline_sdk.errors import one_line
+
 
 def yaml_error_message(error: BaseException) -> str:
     """A PyYAML syntax error as one line: ``FILE:LINE:COL: YAML syntax error: PROBLEM (CONTEXT at L:C)``."""
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = " ".join(str(getattr(error, "problem", None) or error).split())
+    problem = one_line(getattr(error, "problem", None) or error)
     if mark is None:
         return f"YAML syntax error: {problem}"
     context = getattr(error, "context", None)

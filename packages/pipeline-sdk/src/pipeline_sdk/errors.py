@@ -10,6 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def one_line(text: object) -> str:
+    """``text`` (an exception, an API message spanning lines) with its whitespace collapsed to one line."""
+    return " ".join(str(text).split())
+
+
 class SdkError(Exception):
     """An expected, user-facing failure. ``str(error)`` is the whole message."""
 
@@ -55,6 +60,11 @@ class ImageBuildError(SdkError):
     """A component image cannot be found, built, inspected or pushed."""
 
 
+class LockError(SdkError):
+    """The image lock file (``images.lock_file``) exists but cannot be used; each command says which key or
+    step it was reading it for."""
+
+
 class SubmitError(SdkError):
     """Submitting, publishing or waiting failed."""
 
@@ -92,6 +102,7 @@ __all__ = [
     "DeadlineExceeded",
     "ImageBuildError",
     "LocalRunError",
+    "LockError",
     "ParameterError",
     "PreflightError",
     "RunFailed",
@@ -99,4 +110,5 @@ __all__ = [
     "StepFailed",
     "SubmitError",
     "UsageError",
+    "one_line",
 ]

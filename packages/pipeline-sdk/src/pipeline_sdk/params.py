@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline_sdk.custom_job import PayloadError, from_payload, payload_text, pool_args
-from pipeline_sdk.errors import ParameterError
+from pipeline_sdk.errors import ParameterError, one_line
 
 #: Linux's MAX_ARG_STRLEN: a longer single argument makes exec fail (E2BIG), locally and in any container
 MAX_ARG_BYTES = 128 * 1024
@@ -82,7 +82,7 @@ def read_override_value(override: str) -> Any:
     try:
         parsed = OverridesParser.create().parse_override(override)
     except HydraException as e:
-        raise _Unreadable(f"Hydra cannot parse it ({' '.join(str(e).split())})") from None
+        raise _Unreadable(f"Hydra cannot parse it ({one_line(e)})") from None
     if parsed.is_sweep_override():
         raise _Unreadable("Hydra reads it as a sweep over several values")
     try:

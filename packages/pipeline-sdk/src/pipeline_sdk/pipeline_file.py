@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline_sdk.errors import CompileError
+from pipeline_sdk.errors import CompileError, one_line
 from pipeline_sdk.files import replacing
 
 
@@ -113,7 +113,7 @@ def write_pipeline_file(pipeline: Any, output: Path) -> dict[str, Any]:
             try:
                 documents = read_documents(tmp)
             except (ValueError, yaml.YAMLError) as e:
-                documents = [f"unreadable: {' '.join(str(e).split())}"]
+                documents = [f"unreadable: {one_line(e)}"]
             if documents != (expected[:1] if json_output else expected):
                 raise CompileError(
                     f"the compiled pipeline does not read back as the spec kfp built, so {output} was not "

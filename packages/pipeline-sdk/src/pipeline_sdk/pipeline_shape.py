@@ -18,21 +18,19 @@ trials as one loop in the Vertex UI, and is what ``dsl.Collected`` fans in from.
 # No `from __future__ import annotations`: kfp reads the pipeline signature's annotations as types.
 import inspect
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from pipeline_sdk.components import LoadedComponent
 from pipeline_sdk.custom_job import custom_job_settings, wants_custom_job, wrap
-from pipeline_sdk.errors import ConfigError
+from pipeline_sdk.errors import ConfigError, one_line
+from pipeline_sdk.parameter_types import PARAMETER_TYPES, kfp_type_name
 from pipeline_sdk.sweep import SweepPlan
 
-#: KFP v1 component input types that are pipeline parameters, and the Python type kfp reads for each.
-PARAMETER_TYPES: dict[str, type] = {"String": str, "Integer": int, "Float": float, "Boolean": bool}
 _PARAM_REF = re.compile(r"^params\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)$")
 _OUTPUT_REF = re.compile(r"^(?P<step>[a-z][a-z0-9-]*)\.outputs\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)$")
 ONCE, TRIAL, AFTER = "once", "trial", "after"
@@ -172,7 +170,7 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
             stage = AFTER
         elif plan.upstream & after_steps:
             raise ConfigError(
-                f"steps.{plan.name}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
+                f"{plan.key}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
                 "which runs only in sweeps; move the step under sweep.steps"
             )
         elif swept & set(plan.parameters.values()) or plan.upstream & trial:
@@ -196,7 +194,7 @@ def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
             kind = PARAMETER_TYPES[plan.component.factory.component_spec.inputs[input_name].type]
             if types.setdefault(param, kind) is not kind:
                 raise ConfigError(
-                    f"{where}: params.{param} feeds {_kfp_name(kind)} here but {_kfp_name(types[param])} "
+                    f"{where}: params.{param} feeds {kfp_type_name(kind)} here but {kfp_type_name(types[param])} "
                     f"at {fed_by[param]}"
                 )
             fed_by.setdefault(param, where)
@@ -209,37 +207,7 @@ def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
     return types
 
 
-def parameter_values(cfg: DictConfig, types: Mapping[str, type]) -> dict[str, Any]:
-    """``cfg.params`` checked against ``types`` (an Integer is no Boolean, a Float is finite)."""
-    raw = OmegaConf.to_container(cfg.params, resolve=True)
-    assert isinstance(raw, dict)
-    return checked_values(raw, types)
-
-
-def checked_values(raw: Mapping[str, Any], types: Mapping[str, type]) -> dict[str, Any]:
-    """``raw`` parameter values checked against ``types`` and converted (``None`` → ``''``, 1 → 1.0)."""
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        kind = types[name]
-        if value is None and kind is str:
-            value = ""  # KFP parameters have no null; Hydra apps read '' as "none selected"
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if not ok or (kind is float and not math.isfinite(value)):
-            raise ConfigError(
-                f"params.{name}: {value!r} is not {_kfp_name(kind)} (the type of the inputs it feeds)"
-            )
-        values[str(name)] = value
-    return values
-
-
-def _kfp_name(kind: type) -> str:
-    name = next(name for name, python in PARAMETER_TYPES.items() if python is kind)
-    return f"an {name}" if name[0] in "AEIOU" else f"a {name}"
-
-
-def _apply_resources(task: Any, step: str, res: DictConfig) -> None:
+def _apply_resources(task: Any, step_key: str, res: DictConfig) -> None:
     """Accelerator, CPU and memory limits on ``task``; kfp's own checks become config errors."""
     settings = []
     if res.accelerator_type and res.accelerator_count > 0:
@@ -255,7 +223,7 @@ def _apply_resources(task: Any, step: str, res: DictConfig) -> None:
         try:
             setter(value)
         except ValueError as e:
-            raise ConfigError(f"steps.{step}.resources.{key}: {value!r}: {e}") from None
+            raise ConfigError(f"{step_key}.resources.{key}: {value!r}: {e}") from None
 
 
 def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any], caching: bool) -> Any:
@@ -271,7 +239,7 @@ def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any
     if plan.settings.retries:
         task.set_retry(num_retries=plan.settings.retries)
     if job is None:  # a CustomJob's machine is in its worker pools, not on the launcher's task
-        _apply_resources(task, plan.name, plan.settings.resources)
+        _apply_resources(task, plan.key, plan.settings.resources)
     return task
 
 
@@ -306,7 +274,7 @@ def _loop_item(item: Any, name: str, kind: type) -> Any:
     from kfp.dsl.for_loop import LoopArgumentVariable
 
     field = LoopArgumentVariable(loop_argument=item, subvar_name=name)
-    field.channel_type = _kfp_name(kind).split()[-1]
+    field.channel_type = kfp_type_name(kind).split()[-1]
     return field
 
 
@@ -383,20 +351,17 @@ def build_pipeline(
     try:
         return dsl.pipeline(name=cfg.pipeline.name, description=cfg.pipeline.description or None)(body)
     except (TypeError, ValueError) as e:  # kfp's own wiring checks (e.g. artifact types that do not match)
-        raise ConfigError(f"steps: kfp cannot wire the pipeline: {' '.join(str(e).split())}") from None
+        raise ConfigError(f"steps: kfp cannot wire the pipeline: {one_line(e)}") from None
 
 
 __all__ = [
     "AFTER",
     "ONCE",
-    "PARAMETER_TYPES",
     "TRIAL",
     "StepPlan",
     "build_pipeline",
-    "checked_values",
     "loop_items",
     "parameter_types",
-    "parameter_values",
     "plan_steps",
     "step_entries",
 ]

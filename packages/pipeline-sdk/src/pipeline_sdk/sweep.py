@@ -19,7 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from pipeline_sdk.errors import ConfigError, UsageError
+from pipeline_sdk.errors import ConfigError, UsageError, one_line
 
 #: Vertex AI fails a dsl.Collected list of more than 100 artifacts ("Maximum number of artifacts
 #: exceeded", kubeflow/kubeflow#7513), so the selection step could never receive a larger sweep
@@ -66,7 +66,7 @@ def split_overrides(overrides: Sequence[str], multirun: bool) -> tuple[list[str]
             override = parser.parse_override(text)
         except HydraException as e:
             if multirun:  # it may have been meant as a sweep: Hydra's reason, not "-m needs a sweep"
-                raise ConfigError(f"{text!r}: {' '.join(str(e).split())}") from None
+                raise ConfigError(f"{text!r}: {one_line(e)}") from None
             plain.append(text)  # load_config reports Hydra's own message for it
             continue
         if not override.is_sweep_override():
@@ -170,7 +170,7 @@ def _values(override: Any, text: str) -> list[Any]:
         encoded = list(override.sweep_iterator(transformer=Transformer.encode))
         values = [parser.parse_override(f"{key}={item}").value() for item in encoded]
     except HydraException as e:
-        raise ConfigError(f"{text!r}: {' '.join(str(e).split())}") from None
+        raise ConfigError(f"{text!r}: {one_line(e)}") from None
     if not values:
         raise ConfigError(f"{text!r}: the sweep has no values")
     return values

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_sdk.errors import LockError
 from pipeline_sdk.images import ImageLock, LockedImage, image_reference, load_lock
 from pipeline_sdk.images.build import merged_entry
-from pipeline_sdk.images.lock import LockError
 
 DIGEST = "sha256:" + "d" * 64
 IMAGE_ID = "sha256:" + "1" * 64

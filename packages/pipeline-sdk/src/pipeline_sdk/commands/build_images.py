@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline_sdk.commands.common import command_parser, run_command
-from pipeline_sdk.errors import ImageBuildError, UsageError
+from pipeline_sdk.errors import ImageBuildError, LockError, UsageError
 from pipeline_sdk.images.builders import BUILDER_NAMES, DockerBuildx, detect_builder, make_builder
 
 DESCRIPTION = """Build each component package's image (packages/*/Dockerfile, context: the package directory),
@@ -73,7 +73,7 @@ def _run(argv: list[str]) -> int:
     from pipeline_sdk.config import find_config_dir, load_config, resolve_path
     from pipeline_sdk.images.build import BuildOptions, build_images, dry_run_lines
     from pipeline_sdk.images.components import find_components
-    from pipeline_sdk.images.lock import LockError, load_lock
+    from pipeline_sdk.images.lock import load_lock
     from pipeline_sdk.images.reference import normalize_registry
 
     args = _parser().parse_args(argv)

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import NoReturn
 
-from pipeline_sdk.errors import SdkError, UsageError
+from pipeline_sdk.errors import SdkError, UsageError, one_line
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -73,7 +73,7 @@ def run_command(command: str, body: Callable[[], int]) -> int:
         if os.environ.get("PIPELINE_SDK_DEBUG"):
             raise
         print(
-            f"pipeline-sdk {command}: internal error: {type(e).__name__}: {' '.join(str(e).split())} "
+            f"pipeline-sdk {command}: internal error: {type(e).__name__}: {one_line(e)} "
             "(set PIPELINE_SDK_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

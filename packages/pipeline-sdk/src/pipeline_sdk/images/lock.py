@@ -18,14 +18,11 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipeline_sdk.errors import LockError
 from pipeline_sdk.files import write_text_atomic
-from pipeline_sdk.images.reference import is_digest, is_repository, is_tag
+from pipeline_sdk.images.reference import image_repository, image_tag, is_digest, is_repository, is_tag
 
 LOCK_FORMAT_VERSION = 1
-
-
-class LockError(ValueError):
-    """The image lock file exists but cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -134,8 +131,12 @@ def load_lock(path: Path) -> ImageLock:
 
 def image_reference(lock: ImageLock | None, registry: str, package: str, version: str) -> str:
     """``<registry>/<package>@<digest>`` when the lock holds this exact tag with a digest, else ``:<version>``."""
-    repository = f"{registry.rstrip('/')}/{package}"
     entry = lock.images.get(package) if lock else None
-    if entry and entry.repository == repository and entry.tag == version and entry.digest:
+    if (
+        entry
+        and entry.repository == image_repository(registry, package)
+        and entry.tag == version
+        and entry.digest
+    ):
         return entry.pinned
-    return f"{repository}:{version}"
+    return image_tag(registry, package, version)

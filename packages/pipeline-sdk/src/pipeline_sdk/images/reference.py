@@ -103,8 +103,13 @@ def normalize_registry(registry: str) -> str:
     return value
 
 
+def image_repository(registry: str, package: str) -> str:
+    """``<registry>/<package>``: where a component package's images go."""
+    return f"{normalize_registry(registry)}/{package}"
+
+
 def image_tag(registry: str, package: str, version: str) -> str:
     """``<registry>/<package>:<version>``; the version must be a valid tag."""
     if not _TAG.match(version):
         raise ImageBuildError(f"{package} version {version!r} is not a valid image tag")
-    return f"{normalize_registry(registry)}/{package}:{version}"
+    return f"{image_repository(registry, package)}:{version}"

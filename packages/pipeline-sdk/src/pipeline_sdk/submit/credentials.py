@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline_sdk.errors import CredentialsError
+from pipeline_sdk.errors import CredentialsError, one_line
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 HOW_TO_FIX = (
@@ -26,7 +26,7 @@ class GoogleCredentials:
 def _reason(error: BaseException) -> str:
     # google.auth errors carry (message, response-dict) as args; the message is what a user can act on.
     first = error.args[0] if error.args else error
-    return " ".join(str(first).split()) or type(error).__name__
+    return one_line(first) or type(error).__name__
 
 
 def load_credentials(timeout: float) -> GoogleCredentials:

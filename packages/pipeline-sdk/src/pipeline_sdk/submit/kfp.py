@@ -14,13 +14,12 @@ from typing import Any, TypeVar
 
 from omegaconf import DictConfig
 
-from pipeline_sdk.errors import BackendApiError, PreflightError
+from pipeline_sdk.errors import BackendApiError, PreflightError, one_line
 from pipeline_sdk.submit.failures import (
     TRANSIENT_STATUS,
     ApiFailure,
     call_with_deadline,
     describe,
-    one_line,
     reporting,
 )
 from pipeline_sdk.submit.options import Compiled, SubmitOptions

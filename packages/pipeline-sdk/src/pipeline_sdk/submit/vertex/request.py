@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline_sdk.errors import PreflightError
-from pipeline_sdk.submit.failures import one_line
+from pipeline_sdk.errors import PreflightError, one_line
 
 
 @dataclass(frozen=True)
