@@ -1,5 +1,8 @@
-"""Lets pre-commit install this repository's hook: for a `language: python` hook it runs `pip install .`
-at the root, which is not itself a package (see packages/*). Hatch does not read this file."""
+"""Lets pre-commit install this repository's hook (``.pre-commit-hooks.yaml``): for a ``language: python``
+hook it runs ``pip install .`` at the repository root, which is not itself a package (see packages/*).
+This distribution only depends on the linter, ``hydra-vertex-yaml-lint`` from packages/hydra-yaml-lint,
+which provides the ``hydra-yaml-lint`` console script the hook runs. Hatch does not read this file;
+packages/hydra-yaml-lint/tests/test_lint_precommit.py installs the hook through it."""
 
 from pathlib import Path
 
@@ -8,7 +11,7 @@ from setuptools import setup
 LINTER = Path(__file__).resolve().parent / "packages" / "hydra-yaml-lint"
 
 setup(
-    name="hydra-yaml-lint-pre-commit-hook",
+    name="hydra-vertex-yaml-lint-hook",
     version="0.1.0",
     packages=[],
     py_modules=[],

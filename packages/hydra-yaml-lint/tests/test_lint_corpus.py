@@ -50,9 +50,8 @@ def test_corpus_file(path: Path) -> None:
     assert text is not None
     analysis = analyse(text, display, DISCOVER, CODES, path)
     lines = [
-        f"# {c.name}: {'Hydra app' if c.is_hydra else 'KFP rules only'} ({c.hydra.reason})"
-        for c in analysis.components
-        if c.hydra is not None
+        f"# {c.name}: {'Hydra app' if v.is_hydra else 'KFP rules only'} ({v.reason})"
+        for c, v in zip(analysis.components, analysis.verdicts, strict=True)
     ]
     lines += [str(d) for d in analysis.diagnostics]
     actual = "".join(f"{line}\n" for line in lines)
@@ -63,7 +62,7 @@ def test_corpus_file(path: Path) -> None:
     else:
         assert actual == expected_path.read_text()
 
-    if not any(c.is_hydra for c in analysis.components):
+    if not any(v.is_hydra for v in analysis.verdicts):
         assert not {d.code for d in analysis.diagnostics} & HYDRA_ONLY
 
     fixed, _ = fix_text(text, display, settings=DISCOVER, path=path, unsafe=True)
@@ -72,6 +71,6 @@ def test_corpus_file(path: Path) -> None:
     assert fix_text(fixed, display, settings=DISCOVER, path=path, unsafe=True)[0] == fixed
     after = analyse(fixed, display, DISCOVER, CODES, path).components
     assert len(after) == len(analysis.components)
-    for before, now in zip(analysis.components, after, strict=True):
-        if not before.is_hydra:
+    for before, now, verdict in zip(analysis.components, after, analysis.verdicts, strict=True):
+        if not verdict.is_hydra:
             assert len(now.argv) == len(before.argv), f"{before.name}: a non-Hydra argument list was edited"

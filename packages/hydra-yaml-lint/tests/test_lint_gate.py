@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hydra_yaml_lint import Settings, lint_paths, lint_text
-from hydra_yaml_lint.component import read_components
+from hydra_yaml_lint.component_reader import read_components
 from hydra_yaml_lint.gate import hydra_verdict
 from hydra_yaml_lint.program import read_program
 from hydra_yaml_lint.yamlsource import SourceText

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hydra_yaml_lint import Settings, fix_text, lint_text
+from hydra_yaml_lint.errors import YamlParseError
 from hydra_yaml_lint.linter import lint_files
 from hydra_yaml_lint.overrides import _DICT_KEY, _ELEMENT, SIMPLE_OVERRIDE, _parse_with_hydra
 from hydra_yaml_lint.rules import ALL_RULES
-from hydra_yaml_lint.yamlsource import SourceText, YamlParseError, render_scalar
+from hydra_yaml_lint.yamlsource import SourceText, render_scalar
 
 CODES = frozenset(ALL_RULES)
 OFFLINE = Settings(discover_configs=False)

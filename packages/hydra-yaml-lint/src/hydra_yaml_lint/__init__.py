@@ -15,8 +15,9 @@ from hydra_yaml_lint.__about__ import __version__
 TYPE_CHECKING = False  # typing itself is not imported: it would slow down `--version`
 if TYPE_CHECKING:
     from hydra_yaml_lint.diagnostic import Diagnostic, Edit, Fix, Severity
+    from hydra_yaml_lint.errors import LintError
     from hydra_yaml_lint.linter import fix_text, lint_paths, lint_text
-    from hydra_yaml_lint.settings import LintError, Settings
+    from hydra_yaml_lint.settings import Settings
 
 _EXPORTS = {
     "Diagnostic": "hydra_yaml_lint.diagnostic",
@@ -26,7 +27,7 @@ _EXPORTS = {
     "fix_text": "hydra_yaml_lint.linter",
     "lint_paths": "hydra_yaml_lint.linter",
     "lint_text": "hydra_yaml_lint.linter",
-    "LintError": "hydra_yaml_lint.settings",
+    "LintError": "hydra_yaml_lint.errors",
     "Settings": "hydra_yaml_lint.settings",
 }
 

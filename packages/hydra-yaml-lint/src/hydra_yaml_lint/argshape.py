@@ -134,7 +134,6 @@ def _classify(args: list[Arg]) -> list[ArgShape]:
 
 
 def arg_shapes(component: Component) -> list[ArgShape]:
-    """The shapes of ``component.args``, computed once per component."""
-    if component.shapes is None:
-        component.shapes = _classify(component.args)
-    return component.shapes
+    """The shapes of ``component.args`` (rules ask :meth:`LintContext.shapes
+    <hydra_yaml_lint.context.LintContext.shapes>`, which computes them once per component)."""
+    return _classify(component.args)

@@ -1,88 +1,19 @@
-"""Read a container's ``command`` and ``args`` items into :class:`Arg` values: plain strings, KFP v1
-structures (``{inputValue: x}``, ``{concat: [...]}``, ``{if: ...}``) rendered as the v2 placeholders they
-compile to, and v2 ``{"Concat": ...}`` / ``{"IfPresent": ...}`` JSON strings expanded the same way."""
+"""Read a container's ``command`` and ``args`` items into :class:`~hydra_yaml_lint.component.Arg` values:
+plain strings, KFP v1 structures (``{inputValue: x}``, ``{concat: [...]}``, ``{if: ...}``) rendered as the
+v2 placeholders they compile to, and v2 ``{"Concat": ...}`` / ``{"IfPresent": ...}`` JSON strings expanded
+the same way."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hydra_yaml_lint.placeholders import BraceProblem, Placeholder, io_placeholder, scan
-from hydra_yaml_lint.yamlsource import MappingNode, Node, ScalarNode, SequenceNode, SourceText, plain_type
+from hydra_yaml_lint.component import Arg, Port, StructRef
+from hydra_yaml_lint.errors import ComponentError
+from hydra_yaml_lint.placeholders import STRUCT_PLACEHOLDERS, scan, struct_direction, struct_placeholder
+from hydra_yaml_lint.yamlsource import MappingNode, Node, ScalarNode, SequenceNode, node_position, plain_type
 
-if TYPE_CHECKING:
-    from hydra_yaml_lint.component import Port
-
-# v1 structures that stand for one placeholder: key -> (direction, section or None for "by declared kind")
-STRUCT_PLACEHOLDERS: dict[str, tuple[str, str | None]] = {
-    "inputValue": ("inputs", "parameters"),
-    "inputPath": ("inputs", None),
-    "inputUri": ("inputs", "artifacts"),
-    "outputPath": ("outputs", None),
-    "outputUri": ("outputs", "artifacts"),
-    "inputMetadata": ("inputs", "artifacts"),
-    "outputMetadata": ("outputs", "artifacts"),
-}
-_STRUCT_ATTRIBUTE = {
-    "inputPath": ".path",
-    "inputUri": ".uri",
-    "outputPath": ".path",
-    "outputUri": ".uri",
-    "inputMetadata": ".metadata",
-    "outputMetadata": ".metadata",
-}
 MAX_STRUCT_DEPTH = 32
-
-
-class ComponentError(Exception):
-    """The file is a component but a field has a shape kfp refuses to load."""
-
-    def __init__(self, message: str, node: Node | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
-
-
-@dataclass
-class StructRef:
-    """A v1 ``{inputValue: name}``-style structure."""
-
-    key: str
-    name: str | None
-    node: MappingNode
-    name_node: Node | None
-
-
-@dataclass
-class Arg:
-    """One element of a container's command or args, as the container will receive it."""
-
-    node: Node
-    seq: SequenceNode
-    index: int
-    flow: bool
-    value: str | None = None  # the string the container receives (structures rendered as v2 placeholders)
-    struct: StructRef | None = None  # a lone v1 structure
-    composite: bool = False  # {concat: ...} or a v2 JSON Concat: no 1:1 source positions
-    conditional: bool = False  # inside an {if: ...} branch
-    problem: str | None = None  # an unknown or broken structure
-    placeholders: tuple[Placeholder, ...] = ()
-    brace_problems: tuple[BraceProblem, ...] = ()
-
-    @property
-    def style(self) -> str | None:
-        return self.node.style if isinstance(self.node, ScalarNode) else None
-
-    def source_offset(self, source: SourceText, offset: int) -> int:
-        """Source offset of ``value[offset]``, or of the argument itself when they don't map 1:1."""
-        start, end = source.span(self.node)
-        if self.composite or self.value is None or not isinstance(self.node, ScalarNode):
-            return start
-        quote = 1 if self.style in ("'", '"') else 0
-        if source.text[start + quote : end - quote] == self.value:
-            return start + quote + offset
-        return start
 
 
 def _str(node: Node | None) -> str | None:
@@ -98,20 +29,6 @@ def _value(node: Node | None, key: str) -> Node | None:
     return None
 
 
-def struct_placeholder(struct_key: str, name: str, ports: dict[str, Port]) -> str:
-    """The v2 placeholder text a v1 structure compiles to (``ports``: the declared inputs or outputs)."""
-    if struct_key == "executorInput":
-        return "{{$}}"
-    direction, section = STRUCT_PLACEHOLDERS[struct_key]
-    port = ports.get(name)
-    kind = port.kind if port else ("parameter" if section == "parameters" else "artifact")
-    if section is None:
-        section = "parameters" if kind == "parameter" else "artifacts"
-    if section == "parameters":
-        return io_placeholder(direction, section, name, ".output_file" if direction == "outputs" else "")
-    return io_placeholder(direction, section, name, _STRUCT_ATTRIBUTE.get(struct_key, ".path"))
-
-
 class ArgReader:
     """Reads argument lists; ``used_names`` collects the inputs named by ``{if: {cond: {isPresent: x}}}``."""
 
@@ -121,8 +38,8 @@ class ArgReader:
         self.used_names: set[str] = set()
 
     def placeholder_for(self, key: str, name: str) -> str:
-        direction = STRUCT_PLACEHOLDERS[key][0] if key in STRUCT_PLACEHOLDERS else "inputs"
-        return struct_placeholder(key, name, self.ports[direction])
+        port = self.ports[struct_direction(key)].get(name)
+        return struct_placeholder(key, name, port.kind if port is not None else None)
 
     def read(self, seq: SequenceNode, flow: bool, conditional: bool = False, depth: int = 0) -> list[Arg]:
         flow = flow or bool(seq.flow_style)
@@ -142,7 +59,7 @@ class ArgReader:
             kind = plain_type(item)
             if kind is not None:
                 raise ComponentError(
-                    f"argument {item.value!r} is a YAML {kind}, not a string; quote it", item
+                    f"argument {item.value!r} is a YAML {kind}, not a string; quote it", *node_position(item)
                 )
             arg.value = item.value
             if self.fmt == "v2" and item.value.startswith(('{"Concat"', '{"IfPresent"')):
@@ -204,10 +121,10 @@ class ArgReader:
 
     def _if(self, node: Node, flow: bool, depth: int) -> list[Arg]:
         if not isinstance(node, MappingNode):
-            raise ComponentError("'if' needs a mapping with 'cond' and 'then'", node)
+            raise ComponentError("'if' needs a mapping with 'cond' and 'then'", *node_position(node))
         cond = _value(node, "cond")
         if cond is None:
-            raise ComponentError("'if' needs 'cond'", node)
+            raise ComponentError("'if' needs 'cond'", *node_position(node))
         condition = _value(cond, "isPresent")
         if isinstance(condition, ScalarNode):
             self.used_names.add(condition.value)

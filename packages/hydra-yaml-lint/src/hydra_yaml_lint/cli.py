@@ -1,5 +1,10 @@
 """``hydra-yaml-lint`` command line. Only argparse is imported before the arguments are parsed, so
-``--version`` starts fast; YAML, the rules and (when a config check runs) Hydra load afterwards."""
+``--version`` starts fast; YAML, the rules and (when a config check runs) Hydra load afterwards.
+
+:func:`main` is the one error boundary: a :class:`~hydra_yaml_lint.errors.LintError` raised anywhere below
+it becomes one line on stderr and its exit status, Ctrl-C exits 130, and any other exception (a bug)
+still ends in one line, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import argparse
 import sys
 
 from hydra_yaml_lint.__about__ import __version__
+from hydra_yaml_lint.errors import LintError, UsageError
 
 TYPE_CHECKING = False  # keep `typing` and the linter out of `--version`'s start-up
 if TYPE_CHECKING:
@@ -17,7 +23,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_ERROR, f"hydra-yaml-lint: {message}\n")
+        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,17 +56,13 @@ def _list_rules() -> str:
     return "".join(f"{code}  {info.name:<22} {info.severity}\n" for code, info in sorted(ALL_RULES.items()))
 
 
-def _explain(code: str) -> str | None:
-    from hydra_yaml_lint.rules import ALL_RULES, RULES
+def _explain(code: str) -> str:
+    from hydra_yaml_lint.rules import ALL_RULES, DOCS
 
     for rule_code, info in ALL_RULES.items():
         if code in (rule_code, info.name):
-            module = RULES.get(rule_code)
-            doc = (
-                module.__doc__ if module is not None else f"{rule_code} {info.name}: reported by the linter."
-            )
-            return (doc or "").strip() + "\n"
-    return None
+            return DOCS[rule_code] + "\n"
+    raise UsageError(f"unknown rule {code!r}")
 
 
 def _gate_summary(components: int, not_known: int) -> str:
@@ -153,9 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     (interrupted)."""
     try:
         return _main(argv)
+    except LintError as error:
+        print(f"hydra-yaml-lint: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("hydra-yaml-lint: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as error:  # a bug must still end in one line, not a traceback
+        print(f"hydra-yaml-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _main(argv: list[str] | None) -> int:
@@ -164,29 +174,11 @@ def _main(argv: list[str] | None) -> int:
         sys.stdout.write(_list_rules())
         return EXIT_CLEAN
     if options.explain:
-        text = _explain(options.explain)
-        if text is None:
-            print(f"hydra-yaml-lint: unknown rule {options.explain!r}", file=sys.stderr)
-            return EXIT_ERROR
-        sys.stdout.write(text)
+        sys.stdout.write(_explain(options.explain))
         return EXIT_CLEAN
     if options.diff and options.format != "text":
-        print(
-            "hydra-yaml-lint: --diff prints a text diff; it cannot be combined with --format", file=sys.stderr
-        )
-        return EXIT_ERROR
-    from hydra_yaml_lint.settings import LintError
-
-    try:
-        return _run(options)
-    except LintError as error:
-        print(f"hydra-yaml-lint: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_ERROR
-    except Exception as error:  # a bug must still end in one line, not a traceback
-        print(f"hydra-yaml-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        raise UsageError("--diff prints a text diff; it cannot be combined with --format")
+    return _run(options)
 
 
 if __name__ == "__main__":

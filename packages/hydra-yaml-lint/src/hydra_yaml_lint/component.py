@@ -1,38 +1,71 @@
-"""Read container components out of composed YAML: KFP v1 component files and KFP v2 IR (compiled
-components and pipelines, YAML or JSON). Every node keeps its position so rules can point at it and fixes
-can edit it. A field of a shape kfp refuses to load raises :class:`ComponentError` (HY901); shapes kfp
-accepts (an empty ``outputs:``, a single item as an ``if`` branch) are read the way kfp reads them."""
+"""The linter's data model: a container component, its declared inputs and outputs, its arguments and the
+placeholders in them, each node with its position so rules can point at it and fixes can edit it.
+
+This module is the bottom of the linter's own imports: readers (:mod:`~hydra_yaml_lint.component_reader`,
+:mod:`~hydra_yaml_lint.arguments`) build these values, analyses and rules read them, and nothing computed
+about a component is stored on it (the lint context keeps those results, see
+:mod:`~hydra_yaml_lint.context`).
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-from hydra_yaml_lint.arguments import STRUCT_PLACEHOLDERS, Arg, ArgReader, ComponentError, StructRef
-from hydra_yaml_lint.kinds import V2_PARAMETER_TYPES, Kind, kind_of
-from hydra_yaml_lint.placeholders import Placeholder
-from hydra_yaml_lint.program import Program, read_program
-from hydra_yaml_lint.yamlsource import (
-    MappingNode,
-    Node,
-    ScalarNode,
-    SequenceNode,
-    SourceText,
-    get_key,
-    is_null,
-    plain_type,
+from hydra_yaml_lint.kinds import Kind
+from hydra_yaml_lint.placeholders import (
+    STRUCT_PLACEHOLDERS,
+    BraceProblem,
+    Placeholder,
+    struct_direction,
+    struct_placeholder,
 )
+from hydra_yaml_lint.program import Program
+from hydra_yaml_lint.yamlsource import MappingNode, Node, ScalarNode, SequenceNode, SourceText
 
-if TYPE_CHECKING:
-    from hydra_yaml_lint.argshape import ArgShape
-    from hydra_yaml_lint.context import ConfigCheck
-    from hydra_yaml_lint.gate import HydraVerdict
-    from hydra_yaml_lint.overrides import ParsedOverride
-    from hydra_yaml_lint.rules._argument_list import ListFix
+__all__ = ["Arg", "Component", "Port", "Reference", "StructRef"]
 
-__all__ = ["Arg", "Component", "ComponentError", "Port", "Reference", "StructRef", "read_components"]
+
+@dataclass
+class StructRef:
+    """A v1 ``{inputValue: name}``-style structure."""
+
+    key: str
+    name: str | None
+    node: MappingNode
+    name_node: Node | None
+
+
+@dataclass
+class Arg:
+    """One element of a container's command or args, as the container will receive it."""
+
+    node: Node
+    seq: SequenceNode
+    index: int
+    flow: bool
+    value: str | None = None  # the string the container receives (structures rendered as v2 placeholders)
+    struct: StructRef | None = None  # a lone v1 structure
+    composite: bool = False  # {concat: ...} or a v2 JSON Concat: no 1:1 source positions
+    conditional: bool = False  # inside an {if: ...} branch
+    problem: str | None = None  # an unknown or broken structure
+    placeholders: tuple[Placeholder, ...] = ()
+    brace_problems: tuple[BraceProblem, ...] = ()
+
+    @property
+    def style(self) -> str | None:
+        return self.node.style if isinstance(self.node, ScalarNode) else None
+
+    def source_offset(self, source: SourceText, offset: int) -> int:
+        """Source offset of ``value[offset]``, or of the argument itself when they don't map 1:1."""
+        start, end = source.span(self.node)
+        if self.composite or self.value is None or not isinstance(self.node, ScalarNode):
+            return start
+        quote = 1 if self.style in ("'", '"') else 0
+        if source.text[start + quote : end - quote] == self.value:
+            return start + quote + offset
+        return start
 
 
 @dataclass
@@ -63,13 +96,12 @@ class Reference:
     struct: StructRef | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False)  # compared by identity: the lint context keys what it computes on the object
 class Component:
     """One container with its declared inputs and outputs.
 
     ``argv`` is ``command`` followed by ``args``; ``program`` says what it runs, and ``args`` are that
-    program's own arguments (what a Hydra app reads as overrides). The remaining fields are computed once
-    by the modules named beside them.
+    program's own arguments (what a Hydra app reads as overrides).
     """
 
     source: SourceText
@@ -82,34 +114,19 @@ class Component:
     argv: list[Arg] = field(default_factory=list)
     program: Program = field(default_factory=lambda: Program("none"))
     used_names: set[str] = field(default_factory=set)  # names used by {if: {cond: {isPresent: ...}}}
-    hydra: HydraVerdict | None = None  # gate.py
-    shapes: list[ArgShape] | None = None  # argshape.py
-    overrides: list[ParsedOverride] | None = None  # overrides.py
-    config_check: ConfigCheck | None = None  # context.py
-    config_checked: bool = False
-    list_fix: ListFix | None = None  # rules/_argument_list.py
-    list_fix_done: bool = False
 
     @property
     def args(self) -> list[Arg]:
         return self.argv[self.program.start :]
-
-    @property
-    def is_hydra(self) -> bool:
-        return self.hydra is not None and self.hydra.is_hydra
-
-    @property
-    def maybe_hydra(self) -> bool:
-        """Not known to be a Hydra app, though its program might be one (see gate.py)."""
-        return self.hydra is not None and not self.hydra.settled
 
     def port(self, name: str) -> Port | None:
         return self.inputs.get(name) or self.outputs.get(name)
 
     def placeholder_for(self, struct: StructRef) -> str:
         """The v2 placeholder text a v1 structure compiles to."""
-        reader = ArgReader(self.format, self.inputs, self.outputs)
-        return reader.placeholder_for(struct.key, struct.name or "")
+        ports = self.inputs if struct_direction(struct.key) == "inputs" else self.outputs
+        port = ports.get(struct.name or "")
+        return struct_placeholder(struct.key, struct.name or "", port.kind if port is not None else None)
 
     @cached_property
     def references(self) -> list[Reference]:
@@ -143,184 +160,3 @@ class Component:
             or any(p.is_executor_input for p in arg.placeholders)
             for arg in self.argv
         )
-
-
-def _str(node: Node | None) -> str | None:
-    return node.value if isinstance(node, ScalarNode) else None
-
-
-def _expect(node: Node | None, kind: type, what: str) -> Any:
-    if node is not None and not isinstance(node, kind):
-        expected = {MappingNode: "a mapping", SequenceNode: "a list", ScalarNode: "a string"}[kind]
-        raise ComponentError(f"{what} must be {expected}", node)
-    return node
-
-
-def _value(node: Node | None, key: str) -> Node | None:
-    pair = get_key(node, key)
-    return pair[1] if pair else None
-
-
-def _read_container(component: Component, container: MappingNode) -> None:
-    reader = ArgReader(component.format, component.inputs, component.outputs)
-    command_length = 0
-    for key in ("command", "args"):
-        node = _value(container, key)
-        if is_null(node):
-            continue
-        _expect(node, SequenceNode, f"container {key}")
-        component.argv.extend(reader.read(node, flow=False))
-        if key == "command":
-            command_length = len(component.argv)
-    component.used_names = reader.used_names
-    values = [arg.value if arg.struct is None else None for arg in component.argv]
-    component.program = read_program(values, command_length)
-
-
-# ---------------------------------------------------------------- v1
-
-
-def _v1_ports(node: Node | None, direction: Literal["inputs", "outputs"]) -> dict[str, Port]:
-    ports: dict[str, Port] = {}
-    if is_null(node):
-        return ports
-    _expect(node, SequenceNode, direction)
-    for item in node.value:  # type: ignore[union-attr]  # checked just above
-        _expect(item, MappingNode, f"each entry of {direction}")
-        fields = {key.value: value for key, value in item.value if isinstance(key, ScalarNode)}
-        name = _expect(fields.get("name"), ScalarNode, f"{direction} name")
-        if name is None:
-            raise ComponentError(f"an entry of {direction} has no name", item)
-        if plain_type(name) is not None:
-            raise ComponentError(f"{direction} name {name.value!r} must be a string", name)
-        type_node = fields.get("type")
-        type_spec: Any = type_node.value if isinstance(type_node, ScalarNode) else None
-        if isinstance(type_node, MappingNode) and type_node.value:
-            type_spec = {_str(type_node.value[0][0]): None}
-        default = fields.get("default")
-        optional = _str(fields.get("optional"))
-        ports[name.value] = Port(
-            name.value,
-            direction,
-            kind_of(type_spec),
-            type_spec
-            if isinstance(type_spec, str)
-            else ("Artifact" if type_spec is None else str(type_spec)),
-            name,
-            default=_str(default),
-            optional=(optional or "").lower() == "true" or default is not None,
-            declaration=item,
-            typed=type_node is not None and not is_null(type_node),
-        )
-    return ports
-
-
-def _v1_component(source: SourceText, path: str, root: MappingNode) -> list[Component]:
-    implementation = _value(root, "implementation")
-    _expect(implementation, MappingNode, "implementation")
-    container = _value(implementation, "container")
-    if container is None:
-        return []  # a graph component: nothing runs in a container
-    _expect(container, MappingNode, "implementation.container")
-    name = _expect(_value(root, "name"), ScalarNode, "name")
-    component = Component(
-        source,
-        path,
-        "v1",
-        name.value if name is not None else os.path.basename(path),
-        container,
-        inputs=_v1_ports(_value(root, "inputs"), "inputs"),
-        outputs=_v1_ports(_value(root, "outputs"), "outputs"),
-    )
-    _read_container(component, container)
-    return [component]
-
-
-# ---------------------------------------------------------------- v2
-
-
-def _v2_ports(definitions: Node | None, direction: Literal["inputs", "outputs"]) -> dict[str, Port]:
-    ports: dict[str, Port] = {}
-    if is_null(definitions):
-        return ports
-    _expect(definitions, MappingNode, f"{direction[:-1]}Definitions")
-    for section in ("parameters", "artifacts"):
-        entries = _expect(_value(definitions, section), MappingNode, f"{direction[:-1]}Definitions.{section}")
-        for key_node, spec in entries.value if entries is not None else []:
-            if not isinstance(key_node, ScalarNode):
-                raise ComponentError(f"{section} names must be strings", key_node)
-            if section == "parameters":
-                type_name = _str(_value(spec, "parameterType")) or "STRING"
-                kind: Kind = "parameter" if type_name in V2_PARAMETER_TYPES else "artifact"
-            else:
-                type_name = _str(_value(_value(spec, "artifactType"), "schemaTitle")) or "system.Artifact"
-                kind = "artifact"
-            default = _value(spec, "defaultValue")
-            ports[key_node.value] = Port(
-                key_node.value,
-                direction,
-                kind,
-                type_name,
-                key_node,
-                default=_str(default),
-                optional=_str(_value(spec, "isOptional")) == "true" or default is not None,
-                is_list=_str(_value(spec, "isArtifactList")) == "true",
-            )
-    return ports
-
-
-def _v2_components(source: SourceText, path: str, root: MappingNode) -> list[Component]:
-    executors = _expect(_value(_value(root, "deploymentSpec"), "executors"), MappingNode, "executors")
-    if executors is None:
-        return []
-    definitions = _expect(_value(root, "components"), MappingNode, "components")
-    by_executor: dict[str, tuple[str, Node]] = {}
-    for key_node, spec in definitions.value if definitions is not None else []:
-        label = _str(_value(spec, "executorLabel"))
-        if label is not None and isinstance(key_node, ScalarNode):
-            by_executor[label] = (key_node.value, spec)
-    components: list[Component] = []
-    for label_node, executor in executors.value:
-        container = _value(executor, "container")
-        if container is None or not isinstance(label_node, ScalarNode):
-            continue  # importers and resolvers run no user container
-        _expect(container, MappingNode, f"executor {label_node.value} container")
-        name, spec = by_executor.get(label_node.value, (label_node.value, None))
-        component = Component(
-            source,
-            path,
-            "v2",
-            name,
-            container,
-            inputs=_v2_ports(_value(spec, "inputDefinitions"), "inputs"),
-            outputs=_v2_ports(_value(spec, "outputDefinitions"), "outputs"),
-        )
-        _read_container(component, container)
-        components.append(component)
-    return components
-
-
-def _looks_like_v1(document: MappingNode) -> bool:
-    implementation = _value(document, "implementation")
-    if implementation is None:
-        return False
-    if isinstance(implementation, MappingNode):
-        return True
-    return any(get_key(document, key) is not None for key in ("inputs", "outputs"))
-
-
-def read_components(source: SourceText, path: str) -> list[Component]:
-    """All container components in the file; empty when it is neither component nor pipeline YAML."""
-    components: list[Component] = []
-    for document in source.documents:
-        if not isinstance(document, MappingNode):
-            continue
-        if get_key(document, "pipelineSpec") is not None and isinstance(
-            _value(document, "pipelineSpec"), MappingNode
-        ):
-            document = _value(document, "pipelineSpec")  # a PipelineJob wrapping the IR
-        if _looks_like_v1(document):
-            components.extend(_v1_component(source, path, document))
-        elif get_key(document, "deploymentSpec") is not None:
-            components.extend(_v2_components(source, path, document))
-    return components

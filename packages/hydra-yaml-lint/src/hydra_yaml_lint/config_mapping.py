@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydra_yaml_lint.component import Component
+from hydra_yaml_lint.errors import LintError
 from hydra_yaml_lint.hydra_app import ConfigTarget, find_app, package_dir
-from hydra_yaml_lint.settings import ComponentConfig, LintError, Settings
+from hydra_yaml_lint.settings import ComponentConfig, Settings
 
 __all__ = ["ConfigTarget", "resolve_target"]
 

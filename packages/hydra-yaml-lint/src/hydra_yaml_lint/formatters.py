@@ -95,11 +95,10 @@ def as_github(diagnostics: Sequence[Diagnostic], texts: Texts) -> str:
 
 
 def as_sarif(diagnostics: Sequence[Diagnostic], texts: Texts) -> str:
-    from hydra_yaml_lint.rules import ALL_RULES, RULES
+    from hydra_yaml_lint.rules import ALL_RULES, DOCS
 
     def description(code: str) -> str:
-        module = RULES.get(code)
-        doc = (module.__doc__ or "").strip() if module is not None else ""
+        doc = DOCS.get(code, "")
         return doc.splitlines()[0] if doc else ALL_RULES[code].name
 
     rules = [

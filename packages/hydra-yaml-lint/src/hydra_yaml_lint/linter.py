@@ -14,18 +14,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hydra_yaml_lint.component import Component, ComponentError, read_components
+from hydra_yaml_lint.component import Component
+from hydra_yaml_lint.component_reader import read_components
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic, Edit
+from hydra_yaml_lint.errors import ComponentError, LintError, PathError, YamlParseError
 from hydra_yaml_lint.files import PathProblem, discover
 from hydra_yaml_lint.fixes import apply_edits, overlaps, self_overlapping
-from hydra_yaml_lint.gate import hydra_verdict
+from hydra_yaml_lint.gate import HydraVerdict
 from hydra_yaml_lint.rules import ALL_RULES, INVALID_COMPONENT, INVALID_YAML, RULES
 from hydra_yaml_lint.selection import selected_codes
-from hydra_yaml_lint.settings import LintError, Settings, SettingsFinder, load_settings
-from hydra_yaml_lint.sources import JSON_SUFFIX, PathError, read_contents
+from hydra_yaml_lint.settings import Settings, SettingsFinder, load_settings
+from hydra_yaml_lint.sources import JSON_SUFFIX, read_contents
 from hydra_yaml_lint.suppression import find_suppressions
-from hydra_yaml_lint.yamlsource import SourceText, YamlParseError
+from hydra_yaml_lint.yamlsource import SourceText
 
 MAX_FIX_PASSES = 16
 PARALLEL_MIN_FILES = 200
@@ -54,10 +56,12 @@ class FileResult:
 
 @dataclass
 class Analysis:
-    """All diagnostics of one text (uncapped, with fixes) and its components."""
+    """All diagnostics of one text (uncapped, with fixes), its components and their Hydra verdicts (one
+    per component, in the same order)."""
 
     diagnostics: list[Diagnostic]
     components: list[Component] = field(default_factory=list)
+    verdicts: list[HydraVerdict] = field(default_factory=list)
 
 
 def _builtin(display: str, line: int, column: int, rule: str, message: str) -> Diagnostic:
@@ -77,9 +81,7 @@ def analyse(
     try:
         components = read_components(source, display)
     except ComponentError as error:
-        mark = error.node.start_mark if error.node else None
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        found = [_builtin(display, line, column, INVALID_COMPONENT.code, error.message)]
+        found = [_builtin(display, error.line, error.column, INVALID_COMPONENT.code, error.message)]
         return Analysis(found if INVALID_COMPONENT.code in codes else [])
     except RecursionError:
         found = [_builtin(display, 1, 1, INVALID_COMPONENT.code, "structure nested too deeply")]
@@ -88,13 +90,14 @@ def analyse(
     context = LintContext(settings, file_path)
     diagnostics: list[Diagnostic] = []
     for component in components:
-        component.hydra = hydra_verdict(component, settings, file_path)
+        is_hydra = context.is_hydra(component)
         for code, rule in RULES.items():
-            if code in codes and (component.hydra.is_hydra or not rule.RULE.hydra_only):
+            if code in codes and (is_hydra or not rule.RULE.hydra_only):
                 diagnostics.extend(rule.check(component, context))
     suppressions = find_suppressions(source)
     unique = {(d.line, d.column, d.code, d.message): d for d in diagnostics if not suppressions.hides(d)}
-    return Analysis(sorted(unique.values(), key=lambda d: d.sort_key), components)
+    verdicts = [context.verdict(component) for component in components]
+    return Analysis(sorted(unique.values(), key=lambda d: d.sort_key), components, verdicts)
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -219,7 +222,8 @@ def _lint_one(job: tuple[Path, Settings, frozenset[str], bool, bool]) -> FileRes
     else:
         fixed, analysis = None, analyse(text, display, settings, codes, path)
     hydra_rules = bool(codes & HYDRA_ONLY)
-    not_known = sum(1 for c in analysis.components if c.maybe_hydra) if hydra_rules else 0
+    # not settled: the program might be a Hydra app but is neither declared nor found (see gate.py)
+    not_known = sum(1 for verdict in analysis.verdicts if not verdict.settled) if hydra_rules else 0
     return FileResult(
         path, display, _capped(analysis.diagnostics), text, fixed, len(analysis.components), not_known
     )

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hydra_yaml_lint.argshape import Shape, arg_shapes
+from hydra_yaml_lint.argshape import ArgShape, Shape
 from hydra_yaml_lint.component import Arg, Component
 from hydra_yaml_lint.placeholders import Placeholder
 
@@ -142,12 +142,12 @@ def parse_override_text(text: str) -> tuple[str | None, str, bool, str | None]:
     return _parse_with_hydra(text)
 
 
-def parsed_overrides(component: Component) -> list[ParsedOverride]:
-    """Every override-shaped argument of ``component``, parsed (computed once per component)."""
-    if component.overrides is not None:
-        return component.overrides
+def parse_overrides(component: Component, shapes: list[ArgShape]) -> list[ParsedOverride]:
+    """Every override-shaped argument among ``shapes`` (the component's, see
+    :func:`~hydra_yaml_lint.argshape.arg_shapes`), parsed. Rules ask :meth:`LintContext.overrides
+    <hydra_yaml_lint.context.LintContext.overrides>`, which computes them once per component."""
     result: list[ParsedOverride] = []
-    for shape in arg_shapes(component):
+    for shape in shapes:
         if shape.shape is not Shape.OVERRIDE:
             continue
         text = with_samples(shape.arg, component)
@@ -155,5 +155,4 @@ def parsed_overrides(component: Component) -> list[ParsedOverride]:
             continue
         key, operation, is_sweep, error = parse_override_text(text)
         result.append(ParsedOverride(shape.arg, text, key, operation, is_sweep, error))
-    component.overrides = result
     return result

@@ -105,6 +105,46 @@ def io_placeholder(direction: str, section: str, name: str, attribute: str = "")
     return f"{{{{$.{direction}.{section}['{name}']{attribute}}}}}"
 
 
+# v1 structures that stand for one placeholder: key -> (direction, section or None for "by declared kind")
+STRUCT_PLACEHOLDERS: dict[str, tuple[str, str | None]] = {
+    "inputValue": ("inputs", "parameters"),
+    "inputPath": ("inputs", None),
+    "inputUri": ("inputs", "artifacts"),
+    "outputPath": ("outputs", None),
+    "outputUri": ("outputs", "artifacts"),
+    "inputMetadata": ("inputs", "artifacts"),
+    "outputMetadata": ("outputs", "artifacts"),
+}
+_STRUCT_ATTRIBUTE = {
+    "inputPath": ".path",
+    "inputUri": ".uri",
+    "outputPath": ".path",
+    "outputUri": ".uri",
+    "inputMetadata": ".metadata",
+    "outputMetadata": ".metadata",
+}
+
+
+def struct_direction(struct_key: str) -> str:
+    """Whether a v1 structure names an input or an output (``executorInput`` names no port)."""
+    return STRUCT_PLACEHOLDERS[struct_key][0] if struct_key in STRUCT_PLACEHOLDERS else "inputs"
+
+
+def struct_placeholder(struct_key: str, name: str, kind: str | None) -> str:
+    """The v2 placeholder text a v1 structure compiles to; ``kind`` is the declared port's
+    (``"parameter"``/``"artifact"``), None when the name is not declared."""
+    if struct_key == "executorInput":
+        return "{{$}}"
+    direction, section = STRUCT_PLACEHOLDERS[struct_key]
+    if kind is None:
+        kind = "parameter" if section == "parameters" else "artifact"
+    if section is None:
+        section = "parameters" if kind == "parameter" else "artifacts"
+    if section == "parameters":
+        return io_placeholder(direction, section, name, ".output_file" if direction == "outputs" else "")
+    return io_placeholder(direction, section, name, _STRUCT_ATTRIBUTE.get(struct_key, ".path"))
+
+
 def _attribute_problem(direction: str, section: str, attribute: str) -> str | None:
     if not _ATTRIBUTE.fullmatch(attribute):
         return f"unknown placeholder attribute {attribute!r}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from hydra_yaml_lint.errors import UsageError
 from hydra_yaml_lint.rules import ALL_RULES
-from hydra_yaml_lint.settings import LintError
 
 
 def _expand(entry: str) -> set[str]:
@@ -18,7 +18,7 @@ def _expand(entry: str) -> set[str]:
         return {by_name[entry]}
     codes = {code for code in ALL_RULES if code.startswith(entry.upper())} if entry else set()
     if not codes:
-        raise LintError(f"unknown rule code or name {entry!r} (see --list-rules)")
+        raise UsageError(f"unknown rule code or name {entry!r} (see --list-rules)")
     return codes
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hydra_yaml_lint.errors import LintError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -40,10 +42,6 @@ _TOP_KEYS = {
     "components",
 }
 _COMPONENT_KEYS = {"config_module", "config_dir", "config_name", "version_base"}
-
-
-class LintError(Exception):
-    """A usage, I/O or configuration error: the CLI exits with status 2."""
 
 
 @dataclass(frozen=True)

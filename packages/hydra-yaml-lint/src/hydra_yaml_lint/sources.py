@@ -11,6 +11,8 @@ import os
 import stat
 from dataclasses import dataclass
 
+from hydra_yaml_lint.errors import PathError
+
 MAX_FILE_BYTES = 16 * 1024 * 1024
 JSON_SUFFIX = ".json"
 # A JSON file is linted when it looks like a KFP component or pipeline spec (kfp < 2 compiled to JSON).
@@ -23,14 +25,6 @@ _KINDS = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
 )
-
-
-class PathError(Exception):
-    """The path cannot be linted; ``message`` is one line, without the path."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from functools import cached_property
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from hydra_yaml_lint.errors import YamlParseError
+
 try:
     from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
@@ -37,9 +39,9 @@ __all__ = [
     "ScalarNode",
     "SequenceNode",
     "SourceText",
-    "YamlParseError",
     "get_key",
     "is_null",
+    "node_position",
     "plain_type",
     "render_scalar",
 ]
@@ -68,16 +70,6 @@ class _NodeComposer(_Parser):  # type: ignore[misc,valid-type]
 
     def ascend_resolver(self) -> None:
         pass
-
-
-class YamlParseError(Exception):
-    """The text is not YAML; ``line``/``column`` are 1-based."""
-
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 @dataclass
@@ -124,6 +116,12 @@ class SourceText:
 
     def span(self, node: Node) -> tuple[int, int]:
         return node.start_mark.index, node.end_mark.index
+
+
+def node_position(node: Node | None) -> tuple[int, int]:
+    """1-based (line, column) where ``node`` starts; (1, 1) without a node."""
+    mark = node.start_mark if node is not None else None
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def get_key(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hydra_yaml_lint.argshape import ArgShape, Shape, arg_shapes
+from hydra_yaml_lint.argshape import ArgShape, Shape
 from hydra_yaml_lint.component import Arg, Component
+from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Edit, Fix
 from hydra_yaml_lint.fixes import delete_item, editable, replace_arg, self_overlapping, trailing_comment
 
@@ -95,14 +96,11 @@ def _positional_fix(component: Component, arg: Arg) -> Fix | None:
     return Fix(f"rewrite as '{key}={value}'", (replace_arg(component, arg, f"{key}={value}"),), safe=False)
 
 
-def argument_list_fix(component: Component) -> ListFix | None:
-    """The component's all-or-nothing argument list fix (computed once), or None."""
-    if component.list_fix_done:
-        return component.list_fix
-    component.list_fix_done = True
+def argument_list_fix(component: Component, context: LintContext) -> ListFix | None:
+    """The component's all-or-nothing argument list fix, or None."""
     parts: list[Fix] = []
     carrier: Arg | None = None
-    for shape in arg_shapes(component):
+    for shape in context.shapes(component):
         if shape.shape not in FLAGGED:
             continue
         part = (
@@ -118,11 +116,10 @@ def argument_list_fix(component: Component) -> ListFix | None:
     if carrier is None or self_overlapping(edits):
         return None
     description = parts[0].description if len(parts) == 1 else f"rewrite {len(parts)} arguments as overrides"
-    component.list_fix = ListFix(carrier, Fix(description, edits, safe=all(part.safe for part in parts)))
-    return component.list_fix
+    return ListFix(carrier, Fix(description, edits, safe=all(part.safe for part in parts)))
 
 
-def fix_for(component: Component, arg: Arg) -> Fix | None:
-    """The list fix if ``arg`` carries it."""
-    found = argument_list_fix(component)
+def fix_for(component: Component, context: LintContext, arg: Arg) -> Fix | None:
+    """The list fix (computed once per component) if ``arg`` carries it."""
+    found = context.cached(component, argument_list_fix)
     return found.fix if found is not None and found.carrier is arg else None

@@ -1,8 +1,40 @@
 """HY302 config-error: the component's Hydra config does not compose with its overrides.
 
-Reported by the same composition as HY301 when Hydra fails for another reason: a value of the wrong
-type for a structured config (``trainer.max_epochs=abc``), a group chosen twice, or a primary config
-that does not compose at all (then at the component's container).
+## What it does
+Reported by the same composition as HY301 when Hydra fails for a reason other than an unknown key: an
+append-override (`+key=...`) of a key that already exists, a value of the wrong type for a structured
+config (`trainer.max_epochs=abc`), a group chosen twice, or a primary config that does not compose at
+all (then at the component's container, with where the config was found).
+
+## Why is this bad?
+The container would fail the same way when Hydra composes the config at start-up on Vertex AI.
+
+## Example
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["+trainer.max_epochs={{$.inputs.parameters['epochs']}}"]
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["trainer.max_epochs={{$.inputs.parameters['epochs']}}"]
+```
+
+## Fix safety
+There is no fix: Hydra's message says what failed, not what was meant.
 """
 
 from __future__ import annotations

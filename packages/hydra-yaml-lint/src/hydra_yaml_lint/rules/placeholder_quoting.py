@@ -1,15 +1,42 @@
-"""HY101 placeholder-quoting: input/output names must be written ``['name']``.
+"""HY101 placeholder-quoting: an input or output name not written `['name']` in a placeholder.
 
-KFP's open-source backend and ``kfp.local`` match the exact text ``['name']``. The form in the original
-Vertex sample's README, ``{{$.inputs.parameters["name"]}}``, resolves to null there, and an unquoted
-``[name]`` is not the documented syntax either.
+## What it does
+Checks every placeholder for the quoting of its name: `{{$.inputs.parameters["name"]}}` and an unquoted
+`[name]` are reported.
 
-Fix (safe): rewrite the brackets as ``['name']``.
+## Why is this bad?
+KFP's open-source backend and `kfp.local` match the exact text `['name']`. The form in the original
+Vertex sample's README, `{{$.inputs.parameters["name"]}}`, resolves to null there, and an unquoted
+`[name]` is not the documented syntax either.
 
-    # bad
-    - "trainer.max_epochs={{$.inputs.parameters[\"epochs\"]}}"
-    # good
-    - trainer.max_epochs={{$.inputs.parameters['epochs']}}
+## Example
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ['trainer.max_epochs={{$.inputs.parameters["epochs"]}}']
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["trainer.max_epochs={{$.inputs.parameters['epochs']}}"]
+```
+
+## Fix safety
+The fix is safe: `--fix` rewrites the brackets as `['name']`, which names the same input or output for
+every backend. Placeholders inside `{concat: ...}` or a compiled `Concat` get no fix (their text is
+assembled, not written in one place).
 """
 
 from __future__ import annotations

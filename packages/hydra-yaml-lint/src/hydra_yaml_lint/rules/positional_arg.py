@@ -1,25 +1,49 @@
-"""HY002 positional-arg: a bare value or placeholder that is not a ``key=value`` override.
+"""HY002 positional-arg: a bare value or placeholder that is not a `key=value` override.
 
-Hydra reads every command-line argument as an override; a lone ``{{$.inputs.parameters['lr']}}`` or
-``{inputValue: lr}`` makes it fail with a parse error at run time.
+## What it does
+Checks the arguments of a Hydra app (see the README's "Hydra gate") for arguments that are neither a
+`key=value` override nor one of Hydra's own flags: a lone placeholder, a v1 structure, a plain word.
 
-Checked for Hydra apps only (see the README's "Hydra gate").
+## Why is this bad?
+Hydra reads every command-line argument as an override; a lone `{{$.inputs.parameters['epochs']}}` or
+`{inputValue: epochs}` makes it fail with a parse error at run time, after the machine was provisioned.
 
-Fix (unsafe, the key is guessed from the input's name): a lone placeholder or v1 structure becomes
-``name=<placeholder>``. Plain literals get no fix. Fixes are all or nothing per argument list, together
-with HY001's (see there).
-
-    # bad
+## Example
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
     args: ["{{$.inputs.parameters['epochs']}}"]
-    # good
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
     args: ["trainer.max_epochs={{$.inputs.parameters['epochs']}}"]
+```
+
+## Fix safety
+The fix is unsafe (only `--unsafe-fixes` applies it): a lone placeholder or v1 structure becomes
+`name=<placeholder>`, with the key guessed from the input's name (`epochs=...`), which the app's config
+may not have. Plain literals get no fix. Fixes are all or nothing per argument list, together with
+HY001's (see `--explain HY001`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hydra_yaml_lint.argshape import Shape, arg_shapes
+from hydra_yaml_lint.argshape import Shape
 from hydra_yaml_lint.component import Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
@@ -31,7 +55,7 @@ RULE = RuleInfo("HY002", "positional-arg", "error", hydra_only=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
-    for shape in arg_shapes(component):
+    for shape in context.shapes(component):
         if shape.shape is not Shape.POSITIONAL:
             continue
         arg = shape.arg
@@ -41,5 +65,5 @@ def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
             component,
             start,
             f"positional argument '{clip(shown)}' is not a Hydra override (key=value)",
-            fix_for(component, arg),
+            fix_for(component, context, arg),
         )

@@ -1,12 +1,36 @@
-"""HY202 sweep-override: a sweep (``a=1,2``, ``range(...)``, ``choice(...)``) in a component argument.
+"""HY202 sweep-override: a sweep (`a=1,2`, `range(...)`, `choice(...)`) in a component argument.
 
-A component runs one job; outside ``--multirun`` Hydra rejects a sweep ("Ambiguous value"). A value
-that merely contains a comma must be quoted: ``tags='a,b'``.
+## What it does
+Checks the overrides of a Hydra app for sweeps, which Hydra's parser reads as several values.
 
-    # bad
-    - trainer.devices=0,1
-    # good
-    - trainer.devices=[0,1]
+## Why is this bad?
+A component runs one job; outside `--multirun` Hydra rejects a sweep ("Ambiguous value") at start-up. A
+value that merely contains a comma must be quoted (`tags='a,b'`) or written as a list (`[0,1]`); a sweep
+over trials belongs to the pipeline (in this repository `pipeline-sdk compile -m`), not to one
+component's arguments.
+
+## Example
+```yaml
+name: train
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["trainer.max_epochs=5,10"]
+```
+
+Use instead:
+```yaml
+name: train
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: [trainer.max_epochs=10]
+```
+
+## Fix safety
+There is no fix: a list, a quoted string or one of the values could each be what was meant.
 """
 
 from __future__ import annotations
@@ -16,7 +40,6 @@ from collections.abc import Iterator
 from hydra_yaml_lint.component import Component
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic
-from hydra_yaml_lint.overrides import parsed_overrides
 from hydra_yaml_lint.placeholders import clip
 from hydra_yaml_lint.rules._api import RuleInfo
 
@@ -24,7 +47,7 @@ RULE = RuleInfo("HY202", "sweep-override", "error", hydra_only=True)
 
 
 def check(component: Component, context: LintContext) -> Iterator[Diagnostic]:
-    for override in parsed_overrides(component):
+    for override in context.overrides(component):
         if override.is_sweep:
             yield RULE.at(
                 component,

@@ -1,14 +1,41 @@
 """HY103 undeclared-name: a placeholder names an input or output the component does not declare.
 
-KFP compiles ``{{$.inputs.parameters['learning_rat']}}`` silently; the backend then fails the task (or
-passes an empty value) at run time. The message suggests the closest declared name.
+## What it does
+Checks every placeholder and v1 structure for a name that is not among the component's declared inputs
+and outputs; the message suggests the closest declared name.
 
-Fix (unsafe): use the suggested name, when there is exactly one close match.
+## Why is this bad?
+KFP compiles `{{$.inputs.parameters['learning_rat']}}` silently; the backend then fails the task (or
+passes an empty value) at run time.
 
-    inputs:
-    - {name: learning_rate, type: Float}
-    # bad
-    - model.optimizer.lr={{$.inputs.parameters['learning_rat']}}
+## Example
+```yaml
+name: train
+inputs:
+- {name: learning_rate, type: Float}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["model.optimizer.lr={{$.inputs.parameters['learning_rat']}}"]
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: learning_rate, type: Float}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["model.optimizer.lr={{$.inputs.parameters['learning_rate']}}"]
+```
+
+## Fix safety
+The fix is unsafe (only `--unsafe-fixes` applies it): it uses the suggested name, offered only when
+exactly one declared name is close, but a close name is still a guess -- the input may be missing from
+the declarations instead.
 """
 
 from __future__ import annotations

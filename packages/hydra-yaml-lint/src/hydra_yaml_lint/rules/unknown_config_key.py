@@ -1,14 +1,44 @@
 """HY301 unknown-config-key: an override names a key or config group option the app's config lacks.
 
-The check no generic tool does: the component is mapped to its Hydra config (``[tool.hydra-yaml-lint]``
-in pyproject.toml, or discovered from the ``hydra.main`` call of the component's program), and
-the config is composed with the component's overrides through Hydra's compose API, exactly as the
-container will at start-up. The classic case: ``datamodule.data_dir=...`` against a config whose group
-is now ``data``; the message suggests ``data.data_dir``. Unknown options of a config group
-(``experiment=nope``) are reported too. Append-overrides (``+key=...``) are allowed to add keys.
+## What it does
+The check no generic tool does: the component is mapped to its Hydra config (`[tool.hydra-yaml-lint]`
+in pyproject.toml, or discovered from the `hydra.main` call of the component's program), and the config
+is composed with the component's overrides through Hydra's compose API, exactly as the container will
+at start-up. A key the config does not have is reported with the closest existing key; so is an unknown
+option of a config group (`experiment=nope`). Append-overrides (`+key=...`) are allowed to add keys.
+Components whose config is not known are not checked.
 
-    # bad (the config has `data`, not `datamodule`)
-    - datamodule.data_dir={{$.inputs.artifacts['dataset'].path}}
+## Why is this bad?
+Hydra refuses an override of a key that does not exist ("Could not override 'datamodule.data_dir'"), at
+start-up on Vertex AI. The classic case is a config that was reorganised: `datamodule.data_dir` against
+a config whose group is now `data`.
+
+## Example
+```yaml
+name: train
+inputs:
+- {name: dataset, type: Dataset}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["datamodule.data_dir={{$.inputs.artifacts['dataset'].path}}"]
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: dataset, type: Dataset}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["data.data_dir={{$.inputs.artifacts['dataset'].path}}"]
+```
+
+## Fix safety
+There is no fix: the suggested key is a guess, and `+key=...` (add the key) may be what was meant.
 """
 
 from __future__ import annotations

@@ -1,12 +1,40 @@
 """HY401 unused-input (warning): a declared input that no argument passes to the container.
 
-Usually a leftover of a rename, or an argument that was deleted by mistake: the pipeline supplies a
-value that the training code never sees. A container that gets the whole executor input (``{{$}}``,
-``{{$.json_escape[N]}}``, ``{executorInput: null}``) uses every input.
+## What it does
+Checks every declared input for a use in the container's command or arguments (a placeholder, a v1
+structure, or the input named by an `{if: {cond: {isPresent: ...}}}`). A container that gets the whole
+executor input (`{{$}}`, `{{$.json_escape[N]}}`, `{executorInput: null}`) uses every input.
 
-    inputs:
-    - {name: epochs, type: Integer}
-    args: [trainer.max_epochs=5]   # epochs is never used
+## Why is this bad?
+Usually a leftover of a rename, or an argument that was deleted by mistake: the pipeline supplies a
+value that the training code never sees.
+
+## Example
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: [trainer.max_epochs=5]
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: epochs, type: Integer}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["trainer.max_epochs={{$.inputs.parameters['epochs']}}"]
+```
+
+## Fix safety
+There is no fix: passing the input and deleting its declaration are both plausible.
 """
 
 from __future__ import annotations

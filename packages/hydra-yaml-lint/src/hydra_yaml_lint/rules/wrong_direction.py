@@ -1,17 +1,43 @@
-"""HY104 wrong-direction: an output referenced under ``$.inputs`` (or an input under ``$.outputs``).
+"""HY104 wrong-direction: an output referenced under `$.inputs` (or an input under `$.outputs`).
 
+## What it does
+Checks every placeholder and v1 structure that names a declared output under `$.inputs` (or
+`inputPath`, ...), or a declared input under `$.outputs`.
+
+## Why is this bad?
 The original Vertex sample's conversion table writes the model output as
-``{{$.inputs.artifacts['model'].path}}``; KFP then looks for an input named ``model`` and the task fails
-at run time. Output parameters become ``$.outputs.parameters['x'].output_file``.
+`{{$.inputs.artifacts['model'].path}}`; KFP then looks for an input named `model` and the task fails at
+run time.
 
-Fix (safe): reference the name in the direction it is declared in.
+## Example
+```yaml
+name: train
+outputs:
+- {name: model, type: Model}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["paths.output_dir={{$.inputs.artifacts['model'].path}}"]
+```
 
-    outputs:
-    - {name: model, type: Model}
-    # bad
-    - paths.output_dir={{$.inputs.artifacts['model'].path}}
-    # good
-    - paths.output_dir={{$.outputs.artifacts['model'].path}}
+Use instead:
+```yaml
+name: train
+outputs:
+- {name: model, type: Model}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["paths.output_dir={{$.outputs.artifacts['model'].path}}"]
+```
+
+## Fix safety
+The fix is safe: `--fix` references the name in the direction it is declared in (an output parameter as
+`{{$.outputs.parameters['x'].output_file}}`, a v1 structure as its counterpart, `inputPath` <->
+`outputPath`), which is the only reading KFP can resolve. Placeholders inside `{concat: ...}` and block
+style v1 structures get no fix.
 """
 
 from __future__ import annotations

@@ -1,20 +1,44 @@
 """HY105 wrong-kind: an artifact referenced as a parameter, or a parameter as an artifact.
 
-Whether a name is an artifact or a parameter follows from its declared type, the way kfp decides it
-(``Dataset``, ``Model``, ``Metrics``, ``system.*``, untyped -> artifact; ``String``, ``Integer``,
-``Float``, ``Boolean``, ``JsonObject``, ``JsonArray`` -> parameter). A mismatch resolves to nothing.
+## What it does
+Checks every placeholder and v1 structure against the declared type of the name it references. Whether
+a name is an artifact or a parameter follows from its declared type, the way kfp decides it (`Dataset`,
+`Model`, `Metrics`, `system.*`, untyped -> artifact; `String`, `Integer`, `Float`, `Boolean`,
+`JsonObject`, `JsonArray` -> parameter). A v1 input declared without `type:` is an artifact to kfp 2, so
+`{inputValue: x}` on it is reported too (kfp 1 passed a string).
 
-A v1 input declared without ``type:`` is an artifact to kfp 2, so ``{inputValue: x}`` on it resolves to
-nothing (kfp 1 passed a string); the fix (safe) declares ``type: String``, when every use of the input
-is a value. Otherwise: an artifact placeholder on a parameter becomes a parameter placeholder (safe); a
-parameter placeholder on an artifact becomes ``.path`` (unsafe: ``.uri`` may be what was meant).
+## Why is this bad?
+A placeholder of the wrong kind resolves to nothing: the container receives an empty value or the
+literal placeholder text, at run time.
 
-    inputs:
-    - {name: dataset, type: Dataset}
-    # bad
-    - data.data_dir={{$.inputs.parameters['dataset']}}
-    # good
-    - data.data_dir={{$.inputs.artifacts['dataset'].path}}
+## Example
+```yaml
+name: train
+inputs:
+- {name: dataset, type: Dataset}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["data.data_dir={{$.inputs.parameters['dataset']}}"]
+```
+
+Use instead:
+```yaml
+name: train
+inputs:
+- {name: dataset, type: Dataset}
+implementation:
+  container:
+    image: hydra-vertex-trainer
+    command: [trainer]
+    args: ["data.data_dir={{$.inputs.artifacts['dataset'].path}}"]
+```
+
+## Fix safety
+Safe (`--fix`): an artifact placeholder on a parameter becomes a parameter placeholder, and an untyped
+v1 input whose every use is a value is declared `type: String`. Unsafe (`--unsafe-fixes` only): a
+parameter placeholder on an artifact becomes `.path`, though `.uri` may be what was meant.
 """
 
 from __future__ import annotations
