@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from data_prepare import manifest, prepare, publish
+from data_prepare import atomic_directory, manifest, prepare
 from data_prepare.spec import IDX_FILES, DatasetSpec
 
 
@@ -134,7 +134,7 @@ def interrupt(run: subprocess.Popen[str], when) -> tuple[int, str]:
 
 def test_ctrl_c_while_waiting_for_another_run(tiny, tmp_path):
     out = tmp_path / "ds"
-    lock = publish.lock_path(out)
+    lock = atomic_directory.lock_path(out)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds the lock
     os.write(fd, b"4242\n")
@@ -221,11 +221,11 @@ def test_loser_of_a_rename_race_accepts_the_winner(tiny, tmp_path, monkeypatch):
     no_locks(monkeypatch)  # with locks, runs take turns and never race
     spec = spec_for(tiny)
     out = tmp_path / "ds"
-    with publish.staging_dir(out) as staging:
+    with atomic_directory.staging_dir(out) as staging:
         for name in IDX_FILES:
             (staging / name).write_bytes((tiny.directory / name).read_bytes())
         prepare(spec, out, source=str(tiny.directory))  # another run wins meanwhile
-        won = publish.commit(
+        won = atomic_directory.commit(
             staging, out, last="manifest.json", pending=b"", done=lambda: manifest.is_complete(out, spec)
         )
     assert won is False
@@ -253,7 +253,7 @@ def test_without_directory_rename_files_are_copied_manifest_last(tiny, tmp_path,
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         real_rename(src, dst)
 
-    real_copy = publish.shutil.copy2
+    real_copy = atomic_directory.shutil.copy2
 
     def copy(src, dst):
         order.append(Path(dst).name)
@@ -262,7 +262,7 @@ def test_without_directory_rename_files_are_copied_manifest_last(tiny, tmp_path,
         return real_copy(src, dst)
 
     monkeypatch.setattr(os, "rename", file_rename_only)
-    monkeypatch.setattr(publish.shutil, "copy2", copy)
+    monkeypatch.setattr(atomic_directory.shutil, "copy2", copy)
     out = tmp_path / "ds"
     interrupted = True
     with pytest.raises(KeyboardInterrupt):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from data_prepare import checksums, idx, manifest, publish, sources
+from data_prepare import atomic_directory, checksums, idx, manifest, sources
 from data_prepare.errors import PrepareError
 from data_prepare.spec import IDX_FILES, DatasetSpec
 
@@ -38,8 +38,8 @@ def prepare(
         raise PrepareError(
             f"cannot write the output directory {output_dir}: it exists and is not a directory"
         )
-    with publish.exclusive(output_dir, log) as locked:
-        publish.remove_leftovers(output_dir, locked=locked)
+    with atomic_directory.exclusive(output_dir, log) as locked:
+        atomic_directory.remove_leftovers(output_dir, locked=locked)
         if manifest.is_complete(output_dir, spec):
             log(f"{output_dir} already holds verified {spec.name}; nothing to do")
             return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
@@ -56,14 +56,14 @@ def _publish(
     spec: DatasetSpec, src: sources.Source, output_dir: Path, log: Callable[[str], None]
 ) -> PrepareResult:
     verifier = checksums.Verifier(spec)
-    with publish.staging_dir(output_dir) as staging:
+    with atomic_directory.staging_dir(output_dir) as staging:
         records = {}
         for name, (split, kind) in IDX_FILES.items():
             data = src.read(name)
             digests = checksums.FileDigests.of(data)
             vouched = verifier.verify(name, digests, src.origin)
             check_contents(spec, name, data, split, kind)
-            publish.write_file(staging / name, data)
+            atomic_directory.write_file(staging / name, data)
             records[name] = {
                 "split": split,
                 "kind": kind,
@@ -73,8 +73,8 @@ def _publish(
             }
             log(f"verified {name} ({len(data):,} bytes)")
         body = manifest.build(spec, records, src.origin)
-        publish.write_file(staging / manifest.MANIFEST, manifest.dumps(body))
-        published = publish.commit(
+        atomic_directory.write_file(staging / manifest.MANIFEST, manifest.dumps(body))
+        published = atomic_directory.commit(
             staging,
             output_dir,
             last=manifest.MANIFEST,

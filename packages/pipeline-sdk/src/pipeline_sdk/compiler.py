@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.accelerators import validate_accelerator_type
-from pipeline_sdk.components import component_paths, lint_components, load_components
+from pipeline_sdk.component_loader import component_paths, lint_components, load_components
 from pipeline_sdk.config import located_errors
 from pipeline_sdk.errors import ConfigError
 from pipeline_sdk.parameter_types import checked_values, parameter_values

@@ -71,7 +71,7 @@ def component_paths(
 def _install_hint(cfg: DictConfig, distribution: str) -> str:
     """``pip install -e packages/X`` for the monorepo folder that builds ``distribution``, else by name."""
     from pipeline_sdk.errors import ImageBuildError
-    from pipeline_sdk.images.components import read_project
+    from pipeline_sdk.images.packages import read_project
 
     for folder in sorted(resolve_path(cfg, "packages").glob("*/")):
         try:

@@ -25,7 +25,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from pipeline_sdk.components import LoadedComponent
+from pipeline_sdk.component_loader import LoadedComponent
 from pipeline_sdk.custom_job import custom_job_settings, wants_custom_job, wrap
 from pipeline_sdk.errors import ConfigError, one_line
 from pipeline_sdk.parameter_types import PARAMETER_TYPES, kfp_type_name

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_sdk.config import load_config
-from pipeline_sdk.images.components import source_version
+from pipeline_sdk.images.packages import source_version
 
 REPO = Path(__file__).resolve().parents[4]
 COMPONENT_PACKAGES = ("data-prepare", "select-best", "trainer")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_sdk.errors import ImageBuildError
-from pipeline_sdk.images.components import find_components, source_version
+from pipeline_sdk.images.packages import find_components, source_version
 
 REPO = Path(__file__).resolve().parents[4]
 

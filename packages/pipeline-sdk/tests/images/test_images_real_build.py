@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline_sdk.images import load_lock
-from pipeline_sdk.images.components import source_version
+from pipeline_sdk.images.packages import source_version
 
 REPO = Path(__file__).resolve().parents[4]
 REGISTRY = "localhost/pipeline-sdk-test"

@@ -3,7 +3,7 @@
 from select_best.__about__ import __version__
 from select_best.errors import SelectError
 from select_best.locations import Location, Locations, from_executor_input, from_paths
-from select_best.publish import publish
+from select_best.outputs import publish
 from select_best.selection import RULE, Selection, select
 from select_best.trials import Trial, load_trial, load_trials
 

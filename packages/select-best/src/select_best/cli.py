@@ -72,7 +72,7 @@ def _locations(cfg: DictConfig):
 def _app(cfg: DictConfig) -> None:
     from omegaconf.errors import OmegaConfBaseException
 
-    from select_best.publish import publish
+    from select_best.outputs import publish
     from select_best.selection import select
     from select_best.trials import load_trials
 

@@ -72,8 +72,8 @@ def _build_contexts(wheelhouse: str | None) -> dict[str, Path]:
 def _run(argv: list[str]) -> int:
     from pipeline_sdk.config import find_config_dir, load_config, resolve_path
     from pipeline_sdk.images.build import BuildOptions, build_images, dry_run_lines
-    from pipeline_sdk.images.components import find_components
     from pipeline_sdk.images.lock import load_lock
+    from pipeline_sdk.images.packages import find_components
     from pipeline_sdk.images.reference import normalize_registry
 
     args = _parser().parse_args(argv)

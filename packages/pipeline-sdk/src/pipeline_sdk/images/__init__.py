@@ -3,8 +3,8 @@
 from pipeline_sdk.errors import ImageBuildError
 from pipeline_sdk.images.build import BuildOptions, build_images
 from pipeline_sdk.images.builders import Builder, BuildSpec, detect_builder, make_builder
-from pipeline_sdk.images.components import ComponentPackage, find_components
 from pipeline_sdk.images.lock import ImageLock, LockedImage, image_reference, load_lock
+from pipeline_sdk.images.packages import ComponentPackage, find_components
 from pipeline_sdk.images.reference import image_tag, normalize_registry
 from pipeline_sdk.images.registry import remote_config_digest
 

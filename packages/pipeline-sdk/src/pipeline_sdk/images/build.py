@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pipeline_sdk.errors import ImageBuildError
 from pipeline_sdk.images.builders import Builder, BuildSpec
-from pipeline_sdk.images.components import ComponentPackage
 from pipeline_sdk.images.lock import ImageLock, LockedImage
+from pipeline_sdk.images.packages import ComponentPackage
 from pipeline_sdk.images.reference import image_tag
 from pipeline_sdk.images.registry import remote_config_digest
 
