@@ -1,8 +1,8 @@
-"""The linter's modules import each other without a cycle, counting every import the source names:
-module level, inside functions, and under ``if TYPE_CHECKING:``. A cycle that only type checkers or a
-lazy import see still ties the modules into one unit: neither can be read, tested or moved alone.
+"""Every package's layout stays easy to see: no import cycle, no module over 400 lines, no function over 60.
 
-The checker takes any ``src`` directory (every package in it), so it can serve other packages too.
+Imports are counted wherever the source names them: module level, inside functions, and under
+``if TYPE_CHECKING:``. A cycle that only type checkers or a lazy import see still ties the modules into one
+unit: neither can be read, tested or moved alone.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+import pytest
+
+PACKAGES = Path(__file__).resolve().parents[1] / "packages"
+SOURCES = sorted(PACKAGES.glob("*/src"))
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
 
 
 def _module_name(src: Path, path: Path) -> str:
@@ -91,10 +95,15 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_the_linter_has_no_import_cycle() -> None:
-    graph = import_graph(SRC)
-    assert "hydra_yaml_lint.component" in graph and "hydra_yaml_lint.rules" in graph
-    cycles = import_cycles(graph)
+def test_every_package_is_checked() -> None:
+    assert {src.parent.name for src in SOURCES} >= {
+        "data-prepare", "trainer", "hydra-yaml-lint", "pipeline-sdk", "select-best"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda src: src.parent.name)
+def test_no_import_cycle(src: Path) -> None:
+    cycles = import_cycles(import_graph(src))
     assert cycles == [], "import cycles (type-checking and function-level imports included):\n" + "\n".join(
         " <-> ".join(cycle) for cycle in cycles
     )
@@ -116,3 +125,21 @@ def test_the_checker_sees_type_checking_function_level_and_relative_imports(tmp_
     graph = import_graph(tmp_path)
     assert graph["pkg.a"] == {"pkg", "pkg.b"} and graph["pkg.sub.c"] == {"pkg.a"}
     assert import_cycles(graph) == [["pkg.a", "pkg.b", "pkg.sub.c"]]
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda src: src.parent.name)
+def test_no_module_or_function_too_long_to_read_at_once(src: Path) -> None:
+    long = []
+    for path in sorted(src.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(src)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            long.append(f"{where}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{where}:{node.lineno} {node.name}(): {length} lines")
+    assert long == [], (
+        f"over {MAX_MODULE_LINES} lines a module, {MAX_FUNCTION_LINES} a function:\n" + "\n".join(long)
+    )
