@@ -85,6 +85,9 @@ def test_select_best_yaml_is_kfp_s_compilation_of_its_signature(tmp_path: Path) 
         report: Output[HTML],
         table: Output[Markdown],
         trials: Optional[Input[List[Model]]] = None,  # noqa: UP006, UP045
+        selection_metric: str = "val_accuracy",
+        selection_goal: str = "maximize",
+        trial_parameters: str = "",
     ):
         return dsl.ContainerSpec(
             image="hydra-vertex-select-best", command=["select-best"], args=["kfp.executor_input='{{$}}'"]

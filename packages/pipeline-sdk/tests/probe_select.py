@@ -1,7 +1,8 @@
 """A stand-in for the sweep's select-best step in fast tests: it records the trials it is given.
 
 It reads the executor input (``{{$}}``, first argument), writes the list of trial model URIs, and whether
-each holds ``received.json`` (the probe trainer's output), to ``<table>`` and ``<report>``.
+each holds ``received.json`` (the probe trainer's output), to ``<table>`` and ``<report>``; the selection
+inputs the compiler fills (metric, goal, trial parameters) go to ``<best_model>/selection.json``.
 :func:`write_component` writes its KFP v2 component YAML (select-best's interface).
 """
 # No `from __future__ import annotations`: kfp reads the component's annotations as types.
@@ -25,7 +26,11 @@ def main() -> None:
     Path(outputs["report"]["artifacts"][0]["uri"]).write_text(
         f"<html><body>{len(trials)} trials</body></html>"
     )
-    Path(outputs["best_model"]["artifacts"][0]["uri"]).mkdir(parents=True)
+    best_model = Path(outputs["best_model"]["artifacts"][0]["uri"])
+    best_model.mkdir(parents=True)
+    (best_model / "selection.json").write_text(
+        json.dumps(executor_input["inputs"].get("parameterValues", {}))
+    )
     print(f"probe-select: {len(trials)} trials")
 
 
@@ -38,6 +43,9 @@ def write_component(path: Path) -> Path:
         table: dsl.Output[dsl.Markdown],
         report: dsl.Output[dsl.HTML],
         trials: dsl.Input[list[dsl.Model]] = None,
+        selection_metric: str = "val_accuracy",
+        selection_goal: str = "maximize",
+        trial_parameters: str = "",
     ) -> dsl.ContainerSpec:
         return dsl.ContainerSpec(image="localhost/probe:1", command=["python", __file__], args=["{{$}}"])
 

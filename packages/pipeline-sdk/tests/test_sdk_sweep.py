@@ -71,6 +71,8 @@ def test_a_2x2_sweep_compiles_to_one_loop_of_four_trials_and_a_selection_step(
         "params.batch_size=128,256",
         f"sweep.steps.select-best.component={probe_select}",
         "sweep.max_parallel=3",
+        "sweep.select.metric=val_loss",
+        "sweep.select.goal=minimize",
     ]
     cfg, sweep = load_with_sweep(overrides, None, multirun=True)
     compiled = compile_pipeline(cfg, tmp_path / "sweep.yaml", sweep)
@@ -102,6 +104,10 @@ def test_a_2x2_sweep_compiles_to_one_loop_of_four_trials_and_a_selection_step(
     assert select["inputs"]["artifacts"]["trials"]["taskOutputArtifact"]["producerTask"] == loops[0]
     assert select["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
     assert "select-best" not in single
+    # the selection step learns how to rank the trials, and which values each trial had
+    constants = {k: v["runtimeValue"]["constant"] for k, v in select["inputs"]["parameters"].items()}
+    assert constants["selection_metric"] == "val_loss" and constants["selection_goal"] == "minimize"
+    assert json.loads(constants["trial_parameters"]) == [json.loads(item) for item in items]
 
 
 def test_swept_strings_are_escaped_like_single_values(tmp_path: Path, probe_select: Path) -> None:
@@ -191,6 +197,10 @@ def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides:
         for n in (1, 2)
     ]
     assert received == [NASTY, "plain"]
+    # the selection step receives each trial's values as configured, through the executor input
+    selection = json.loads((result.run_dir / "select-best" / "best_model" / "selection.json").read_text())
+    assert json.loads(selection["trial_parameters"]) == [{"experiment": NASTY}, {"experiment": "plain"}]
+    assert (selection["selection_metric"], selection["selection_goal"]) == ("val_accuracy", "maximize")
 
 
 @pytest.mark.parametrize(
@@ -216,6 +226,13 @@ def test_swept_strings_reach_each_trial_verbatim(sdk: Callable, probe_overrides:
         ),
         (["-m", "params.epochs=1,2", "sweep.max_trials=0"], "sweep.max_trials: must be at least 1, got 0", 1),
         (["-m", "params.epochs=1"], "-m needs at least one sweep", 2),
+        (["-m", "params.epochs=1,2", "sweep.select.goal=up"], "sweep.select.goal: must be maximize or", 1),
+        (
+            ["-m", "params.epochs=1,2", "sweep.select.metric=test_accuracy"],
+            "sweep.select.metric: 'test_accuracy': choosing by a test metric leaks the test set",
+            1,
+        ),
+        (["-m", "params.epochs=range(1,70)"], "the sweep has 69 trials, more than sweep.max_trials=64", 1),
     ],
 )
 def test_bad_sweeps_are_refused_with_one_message_and_nothing_compiled(

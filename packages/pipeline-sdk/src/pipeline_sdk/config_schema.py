@@ -67,6 +67,18 @@ class Step:
 
 
 @dataclass
+class Select:
+    """How a sweep's trials are ranked: by ``metric`` (a key of each trial's metrics.json), toward ``goal``.
+
+    The compiler hands both, and each trial's swept values, to the sweep steps that declare the inputs
+    ``selection_metric``, ``selection_goal`` and ``trial_parameters`` (pipeline_shape.SELECTION_INPUTS).
+    """
+
+    metric: str = MISSING
+    goal: str = MISSING  # maximize or minimize
+
+
+@dataclass
 class Sweep:
     """``-m`` sweeps (:mod:`pipeline_sdk.sweep`): their limits, and the steps that run once after the trials.
 
@@ -76,6 +88,7 @@ class Sweep:
 
     max_trials: int = MISSING
     max_parallel: int = MISSING  # trials at once on Vertex/KFP; 0: no limit
+    select: Select = field(default_factory=Select)
     steps: dict[str, Step] = MISSING
 
 
@@ -129,4 +142,4 @@ class PipelineConfig:
 
 BACKENDS: tuple[str, ...] = ("vertex", "kfp")
 
-__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Scheduling", "Step", "Sweep"]
+__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Scheduling", "Select", "Step", "Sweep"]

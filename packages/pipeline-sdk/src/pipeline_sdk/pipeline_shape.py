@@ -20,7 +20,7 @@ import inspect
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig
@@ -34,6 +34,9 @@ from pipeline_sdk.sweep import SweepPlan
 _PARAM_REF = re.compile(r"^params\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)$")
 _OUTPUT_REF = re.compile(r"^(?P<step>[a-z][a-z0-9-]*)\.outputs\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)$")
 ONCE, TRIAL, AFTER = "once", "trial", "after"
+#: String inputs of a sweep step that the compiler fills from the sweep, when the component declares them:
+#: the metric and goal that rank the trials (sweep.select), and each trial's swept values as a JSON list
+SELECTION_INPUTS = ("selection_metric", "selection_goal", "trial_parameters")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class StepPlan:
     after: tuple[str, ...]
     settings: DictConfig  # the step's config entry (resources, retries, caching)
     stage: str = ONCE  # ONCE, TRIAL (once per sweep trial) or AFTER (a sweep step, after every trial)
+    constants: dict[str, Any] = field(default_factory=dict)  # component input -> value compiled in
 
     @property
     def upstream(self) -> set[str]:
@@ -168,6 +172,7 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
                         "(declare it a list: isArtifactList in a KFP v2 component YAML)"
                     )
             stage = AFTER
+            plan = dataclasses.replace(plan, constants=_selection_inputs(plan, sweep))
         elif plan.upstream & after_steps:
             raise ConfigError(
                 f"{plan.key}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
@@ -180,6 +185,29 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
             stage = ONCE
         staged.append(dataclasses.replace(plan, stage=stage))
     return staged
+
+
+def _selection_inputs(plan: StepPlan, sweep: SweepPlan) -> dict[str, str]:
+    """The :data:`SELECTION_INPUTS` that the sweep step's component declares, with the sweep's values."""
+    values = {
+        "selection_metric": sweep.metric,
+        "selection_goal": sweep.goal,
+        "trial_parameters": json.dumps(list(sweep.trials), ensure_ascii=False),
+    }
+    declared = plan.component.factory.component_spec.inputs or {}
+    constants = {}
+    for name in SELECTION_INPUTS:
+        if name not in declared:
+            continue
+        where = f"{plan.key}.inputs.{name}"
+        if name in plan.parameters or name in plan.artifacts:
+            raise ConfigError(f"{where}: filled from the sweep (sweep.select and the trials); remove it here")
+        if declared[name].type != "String":
+            raise ConfigError(
+                f"{where}: {plan.component.path} declares it {declared[name].type}; it is a String"
+            )
+        constants[name] = values[name]
+    return constants
 
 
 def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
@@ -229,6 +257,7 @@ def _apply_resources(task: Any, step_key: str, res: DictConfig) -> None:
 def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any], caching: bool) -> Any:
     arguments = {i: params[p] for i, p in plan.parameters.items()}
     arguments.update({i: tasks[s].outputs[o] for i, (s, o) in plan.artifacts.items()})
+    arguments.update(plan.constants)
     plan.component.factory.component_spec.name = plan.name  # the task is named after the step
     job = custom_job_settings(plan.key, plan.settings)
     task = (wrap(plan.component.factory, job) if job else plan.component.factory)(**arguments)
@@ -357,6 +386,7 @@ def build_pipeline(
 __all__ = [
     "AFTER",
     "ONCE",
+    "SELECTION_INPUTS",
     "TRIAL",
     "StepPlan",
     "build_pipeline",

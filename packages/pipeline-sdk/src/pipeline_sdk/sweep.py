@@ -32,6 +32,8 @@ class SweepPlan:
 
     parameters: tuple[str, ...]
     trials: tuple[dict[str, Any], ...]
+    metric: str = "val_accuracy"  # sweep.select.metric: what ranks the trials
+    goal: str = "maximize"  # sweep.select.goal: maximize or minimize
 
     def describe(self, trial: int) -> str:
         """``learning_rate=0.002, batch_size=128`` for trial number ``trial`` (1-based)."""
@@ -110,14 +112,15 @@ def expand_sweep(cfg: DictConfig, sweeps: Sequence[Any]) -> SweepPlan:
             "step's list, so split the sweep into several runs"
         )
     if count > cfg.sweep.max_trials:
-        shown = " x ".join(str(size) for size in sizes)
+        shown = " x ".join(str(size) for size in sizes) + " = " if len(sizes) > 1 else ""
         raise ConfigError(
-            f"sweep.max_trials: the sweep has {shown} = {count} trials, more than sweep.max_trials="
+            f"sweep.max_trials: the sweep has {shown}{count} trials, more than sweep.max_trials="
             f"{cfg.sweep.max_trials}; sweep fewer values or raise sweep.max_trials"
         )
     columns = [_values(override, override.input_line or override.get_key_element()) for override in sweeps]
     trials = tuple(dict(zip(names, combo, strict=True)) for combo in itertools.product(*columns))
-    return SweepPlan(tuple(names), trials)
+    select = cfg.sweep.select
+    return SweepPlan(tuple(names), trials, str(select.metric), str(select.goal))
 
 
 def _parameter_name(cfg: DictConfig, override: Any, text: str) -> str:

@@ -16,9 +16,6 @@ from pipeline_sdk.local.execution import Execution, summary
 from pipeline_sdk.local.outputs import declared_output
 from pipeline_sdk.local.record import State, TrialRecord, trial_task
 
-#: the metric a finished trial's progress line shows (the one the sweep's selection step ranks by)
-SHOWN_METRIC = "val_accuracy"
-
 
 def run_trials(execution: Execution, loop_name: str, task_spec: Any, label: str) -> int:
     """Run the loop's trials, ``parallel`` at a time; put the collected outputs in the store and return how
@@ -121,8 +118,14 @@ def _report(execution: Execution, trial: TrialRecord, done: str, error: BaseExce
         outcome = f"FAILED ({trial.error})"
     else:
         seconds = sum(task.duration_s or 0.0 for task in tasks)
-        shown = [m[SHOWN_METRIC] for out in trial.metrics.values() for m in out.values() if SHOWN_METRIC in m]
-        outcome = f"succeeded in {seconds:.1f}s" + (f", {SHOWN_METRIC} {shown[0]:.4f}" if shown else "")
+        metric = execution.sweep.metric if execution.sweep else None  # sweep.select.metric
+        shown = [
+            m[metric]
+            for out in trial.metrics.values()
+            for m in out.values()
+            if isinstance(m.get(metric), (int, float))
+        ]
+        outcome = f"succeeded in {seconds:.1f}s" + (f", {metric} {shown[0]:.4f}" if shown else "")
     parameters = ", ".join(f"{key}={value!r}" for key, value in trial.parameters.items())
     execution.progress(f"  trial {trial.trial} [{done} done] {parameters}: {outcome}")
 
@@ -151,4 +154,4 @@ def _collect(
         execution.store.put_task_output(loop_name, key, collected)
 
 
-__all__ = ["SHOWN_METRIC", "run_trials"]
+__all__ = ["run_trials"]
