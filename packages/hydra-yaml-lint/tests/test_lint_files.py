@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hydra_yaml_lint import LintError, Settings, lint_paths
-from hydra_yaml_lint.atomic import write_text_atomically
+from hydra_yaml_lint.atomic import write_text
 from hydra_yaml_lint.sources import read_bytes
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -145,12 +145,12 @@ def test_a_fix_that_cannot_be_written_is_reported_and_the_rest_is_fixed(project:
 def test_atomic_write_creates_files_with_the_mode_open_gives(tmp_path: Path) -> None:
     previous = os.umask(0o022)
     try:
-        write_text_atomically(tmp_path / "new.yaml", "a: 1\n")
+        write_text(tmp_path / "new.yaml", "a: 1\n")
         assert (tmp_path / "new.yaml").stat().st_mode & 0o777 == 0o644
         kept = tmp_path / "private.yaml"
         kept.write_text("a: 0\n")
         kept.chmod(0o600)
-        write_text_atomically(kept, "a: 1\n")
+        write_text(kept, "a: 1\n")
         assert kept.stat().st_mode & 0o777 == 0o600 and kept.read_text() == "a: 1\n"
     finally:
         os.umask(previous)
@@ -161,7 +161,7 @@ def test_atomic_write_removes_its_temporary_file_on_failure(tmp_path: Path) -> N
     target.mkdir()
     (target / "occupied").write_text("")  # replacing a non-empty directory fails
     with pytest.raises(OSError):
-        write_text_atomically(target, "a: 1\n")
+        write_text(target, "a: 1\n")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["target"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_sdk.files import current_umask, replacing, write_text_atomic
+from pipeline_sdk.atomic import current_umask, replacing, write_text
 from pipeline_sdk.images.lock import ImageLock, LockedImage
 
 
@@ -29,7 +29,7 @@ def mode(path: Path) -> int:
 
 def test_new_files_get_0644_under_umask_022(tmp_path: Path, umask_022: None) -> None:
     assert current_umask() == 0o022
-    write_text_atomic(tmp_path / "a.json", "{}")
+    write_text(tmp_path / "a.json", "{}")
     ImageLock({"trainer": LockedImage("r/trainer", "0.1.0")}).save(tmp_path / "images.lock.json")
     assert mode(tmp_path / "a.json") == 0o644
     assert mode(tmp_path / "images.lock.json") == 0o644
@@ -40,7 +40,7 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> None
     path = tmp_path / "shared.yaml"
     path.write_text("old")
     path.chmod(0o664)
-    write_text_atomic(path, "new")
+    write_text(path, "new")
     assert (path.read_text(), mode(path)) == ("new", 0o664)
 
 
@@ -83,11 +83,11 @@ def test_a_symlink_stays_a_link_and_the_file_it_names_is_replaced(tmp_path: Path
     real.chmod(0o640)
     link = tmp_path / "link.yaml"
     link.symlink_to(real)
-    write_text_atomic(link, "new")
+    write_text(link, "new")
     assert link.is_symlink() and (real.read_text(), mode(real)) == ("new", 0o640)
     dangling = tmp_path / "dangling.yaml"
     dangling.symlink_to(tmp_path / "real" / "new.yaml")
-    write_text_atomic(dangling, "created")
+    write_text(dangling, "created")
     assert dangling.is_symlink() and (tmp_path / "real" / "new.yaml").read_text() == "created"
 
 
@@ -99,7 +99,7 @@ def test_a_fifo_and_a_character_device_are_written_in_place(tmp_path: Path) -> N
     received: list[str] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
     reader.start()
-    write_text_atomic(fifo, "through the pipe")
+    write_text(fifo, "through the pipe")
     reader.join(timeout=10)
     assert received == ["through the pipe"] and stat.S_ISFIFO(fifo.stat().st_mode)
     null = tmp_path / "null"  # the test's own node, with /dev/null's numbers
@@ -107,7 +107,7 @@ def test_a_fifo_and_a_character_device_are_written_in_place(tmp_path: Path) -> N
         os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     except PermissionError:
         pytest.skip("creating a device node needs root")
-    write_text_atomic(null, "discarded")
+    write_text(null, "discarded")
     assert stat.S_ISCHR(null.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "null"]
 
@@ -116,7 +116,7 @@ def test_a_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     with pytest.raises(OSError, match=r"not a regular file \(a directory\)"):
-        write_text_atomic(target, "x")
+        write_text(target, "x")
     assert target.is_dir() and list(tmp_path.iterdir()) == [target]
 
 

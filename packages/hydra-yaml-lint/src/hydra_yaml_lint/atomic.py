@@ -9,7 +9,7 @@ from pathlib import Path
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_text_atomically(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to a temporary file beside ``path`` and rename it over ``path`` (over the file
     a symlink names, when ``path`` is one; the linter only reads regular files, so that is the only kind).
 
@@ -35,6 +35,8 @@ def write_text_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())  # after a crash the renamed file is whole, not empty
             if mode is not None:
                 os.fchmod(stream.fileno(), mode)
         os.replace(temporary, path)

@@ -75,7 +75,7 @@ def _gate_summary(components: int, not_known: int) -> str:
 
 
 def _write_fixes(results: list[FileResult]) -> list[str]:
-    from hydra_yaml_lint.atomic import write_text_atomically
+    from hydra_yaml_lint.atomic import write_text
     from hydra_yaml_lint.sources import describe_os_error
 
     failures = []
@@ -83,7 +83,7 @@ def _write_fixes(results: list[FileResult]) -> list[str]:
         if not result.changed:
             continue
         try:
-            write_text_atomically(result.path, result.fixed or "")
+            write_text(result.path, result.fixed or "")
         except OSError as error:
             failures.append(f"{result.display}: cannot write the fixed file: {describe_os_error(error)}")
     return failures

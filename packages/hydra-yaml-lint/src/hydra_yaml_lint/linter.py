@@ -18,8 +18,8 @@ from hydra_yaml_lint.component import Component
 from hydra_yaml_lint.component_reader import read_components
 from hydra_yaml_lint.context import LintContext
 from hydra_yaml_lint.diagnostic import Diagnostic, Edit
+from hydra_yaml_lint.discovery import PathProblem, discover
 from hydra_yaml_lint.errors import ComponentError, LintError, PathError, YamlParseError
-from hydra_yaml_lint.files import PathProblem, discover
 from hydra_yaml_lint.fixes import apply_edits, overlaps, self_overlapping
 from hydra_yaml_lint.gate import HydraVerdict
 from hydra_yaml_lint.rules import ALL_RULES, INVALID_COMPONENT, INVALID_YAML, RULES

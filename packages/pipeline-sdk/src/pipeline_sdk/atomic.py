@@ -3,7 +3,8 @@
 Every file pipeline-sdk writes (the compiled pipeline, ``images.lock.json``, ``run.json``, the accelerator
 cache) goes through :func:`replacing`. The temporary file is created beside the target (``mkstemp``, so
 mode 0600) and, before it replaces the target, gets the mode a plain ``open(path, "w")`` would have given
-it: the existing file's mode, or ``0666`` minus the umask for a new file. On any failure it is removed.
+it: the existing file's mode, or ``0666`` minus the umask for a new file; its data is flushed to disk before
+the rename, so a crash leaves the old file or the whole new one. On any failure it is removed.
 
 What is at the path decides where the bytes go (:func:`write_target`): a symlink is followed and the file
 it names is replaced (the link stays a link); a character device or a FIFO (``-o /dev/stdout``) is written
@@ -59,6 +60,15 @@ def write_target(path: Path) -> tuple[Path, bool]:
     raise OSError(errno.EINVAL, f"not a regular file ({kind})", str(path))
 
 
+def _sync(path: Path) -> None:
+    """Flush ``path``'s data to disk, so that after a crash the renamed file is whole, not empty."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def replacing(path: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path; when the block ends normally its contents go to ``path`` (see
@@ -82,16 +92,17 @@ def replacing(path: Path, suffix: str = "") -> Iterator[Path]:
             with tmp.open("rb") as source, open(target, "wb") as sink:
                 shutil.copyfileobj(source, sink)
         else:
+            _sync(tmp)
             os.chmod(tmp, _open_mode(target))
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`replacing`."""
     with replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
-__all__ = ["current_umask", "replacing", "write_target", "write_text_atomic"]
+__all__ = ["current_umask", "replacing", "write_target", "write_text"]

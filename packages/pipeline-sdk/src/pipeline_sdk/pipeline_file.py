@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline_sdk.atomic import replacing
 from pipeline_sdk.errors import CompileError, one_line
-from pipeline_sdk.files import replacing
 
 
 def _comment_char(char: str) -> str:

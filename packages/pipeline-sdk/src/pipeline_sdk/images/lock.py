@@ -18,8 +18,8 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipeline_sdk.atomic import write_text
 from pipeline_sdk.errors import LockError
-from pipeline_sdk.files import write_text_atomic
 from pipeline_sdk.images.reference import image_repository, image_tag, is_digest, is_repository, is_tag
 
 LOCK_FORMAT_VERSION = 1
@@ -60,7 +60,7 @@ class ImageLock:
 
     def save(self, path: Path) -> None:
         """Write atomically: a reader never sees a half-written lock."""
-        write_text_atomic(path, self.to_json())
+        write_text(path, self.to_json())
 
 
 #: a lock lists a few images; anything larger is not one

@@ -10,7 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pipeline_sdk.files import write_text_atomic
+from pipeline_sdk.atomic import write_text
 
 
 class State(str, Enum):
@@ -105,7 +105,7 @@ class RunRecord:
 
     def save(self) -> Path:
         path = Path(self.run_dir) / "run.json"
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
+        write_text(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
         return path
 
 
