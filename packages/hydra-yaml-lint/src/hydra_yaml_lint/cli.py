@@ -143,6 +143,10 @@ def _run(options: argparse.Namespace) -> int:
         elif fixable:
             summary += f"; {fixable} fixable with --fix"
         print(summary, file=sys.stderr)
+    elif options.format == "text" and not errors:
+        checked = sum(1 for result in results if result.original is not None)
+        components = sum(result.components for result in results)
+        print(f"All checks passed: {checked} file(s), {components} component(s)", file=sys.stderr)
     if errors:
         return EXIT_ERROR
     if options.exit_zero:
