@@ -1,0 +1,181 @@
+"""The Google APIs: OAuth2 token endpoint, Vertex AI (v1 REST), Cloud Storage bucket metadata, a registry."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from submit_fakes.server import FakeServer, Recorded, Reply, google_error
+
+
+class FakeGoogle(FakeServer):
+    """OAuth2 token endpoint + Vertex AI PipelineService (v1 REST) + Cloud Storage bucket metadata
+    + a container registry's manifest endpoint, all on one port."""
+
+    def __init__(self, public_key_pem: bytes) -> None:
+        super().__init__()
+        self.public_key_pem = public_key_pem
+        self.issued_tokens: set[str] = set()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.states: list[str] = [
+            "PIPELINE_STATE_PENDING",
+            "PIPELINE_STATE_RUNNING",
+            "PIPELINE_STATE_SUCCEEDED",
+        ]
+        self.job_error: dict[str, Any] | None = None
+        self.create_reply: Reply | None = None
+        self.token_reply: Reply | None = None
+        self.buckets: dict[str, Reply] = {}
+        self.manifests: set[str] = set()
+        self.contexts: dict[str, dict[str, Any]] = {}
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.poll_failures: list[Reply] = []  # answered, in order, before polls see the job again
+        self.upload_reply: Reply | None = None
+        self.context_children: dict[str, list[str]] = {}
+        self.route("POST", r"/token", self._token)
+        self.route("POST", r"/kfp/([^/]+)/([^/]+)", self._upload_template)
+        self.route(
+            "GET",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)",
+            self._get_context,
+        )
+        self.route(
+            "POST",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default)/contexts",
+            self._create_context,
+        )
+        self.route(
+            "POST",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)"
+            r":addContextChildren",
+            self._add_children,
+        )
+        self.route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/pipelineJobs", self._create)
+        self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/]+)", self._get)
+        self.route("GET", r"/storage/v1/b/([^/]+)", self._bucket)
+        self.route("HEAD", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
+        self.route("GET", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
+
+    def _token(self, match: re.Match[str], rec: Recorded) -> Reply:
+        from google.auth import jwt
+
+        if self.token_reply is not None:
+            return self.token_reply
+        try:
+            claims = jwt.decode(
+                rec.body["assertion"],
+                certs=self.public_key_pem,
+                audience="https://oauth2.googleapis.com/token",
+            )
+        except Exception as e:
+            return Reply(400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {e}"})
+        token = f"ya29.fake-{len(self.issued_tokens)}-{claims['iss'].split('@')[0]}"
+        self.issued_tokens.add(token)
+        return Reply(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+    def authorized(self, rec: Recorded) -> bool:
+        """A token this server issued, or a self-signed JWT made with the test key."""
+        from google.auth import jwt
+
+        token = rec.headers.get("authorization", "").removeprefix("Bearer ")
+        if token in self.issued_tokens:
+            return True
+        try:
+            jwt.decode(token, certs=self.public_key_pem, verify=True, audience=None)
+        except Exception:
+            return False
+        return True
+
+    def _create(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if self.create_reply is not None:
+            return self.create_reply
+        job_id = rec.query["pipelineJobId"][0]
+        name = f"projects/{match[1]}/locations/{match[2]}/pipelineJobs/{job_id}"
+        job = {
+            **rec.body,
+            "name": name,
+            "state": "PIPELINE_STATE_PENDING",
+            "createTime": "2026-11-26T05:00:00Z",
+        }
+        self.jobs[name] = {"job": job, "polls": 0}
+        return Reply(200, job)
+
+    def _get(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        entry = self.jobs.get(match[1])
+        if entry is None:
+            return google_error(404, "NOT_FOUND", f"PipelineJob {match[1]} not found.")
+        if self.poll_failures:
+            return self.poll_failures.pop(0)
+        state = self.states[min(entry["polls"], len(self.states) - 1)]
+        entry["polls"] += 1
+        job = {**entry["job"], "state": state}
+        if state != "PIPELINE_STATE_PENDING":  # Vertex creates the run's metadata context once it starts
+            store = match[1].split("/pipelineJobs/")[0] + "/metadataStores/default"
+            job["jobDetail"] = {
+                "pipelineRunContext": {
+                    "name": f"{store}/contexts/{match[1].rsplit('/', 1)[1]}",
+                    "schemaTitle": "system.PipelineRun",
+                }
+            }
+        if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and self.job_error:
+            job["error"] = self.job_error
+        return Reply(200, job)
+
+    def _upload_template(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """Artifact Registry's KFP upload: multipart ``content`` (+ ``tags``), answers ``NAME/sha256:...``."""
+        import hashlib
+        from email.parser import BytesParser
+
+        import yaml
+
+        if not self.authorized(rec):
+            return Reply(401, "Request is missing required authentication credential.")
+        if self.upload_reply is not None:
+            return self.upload_reply
+        message = BytesParser().parsebytes(
+            f"Content-Type: {rec.headers['content-type']}\r\n\r\n".encode() + rec.body
+        )
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.get_payload()
+        }
+        name = yaml.safe_load(fields["content"])["pipelineInfo"]["name"]
+        version = "sha256:" + hashlib.sha256(fields["content"]).hexdigest()
+        self.templates[f"{name}/{version}"] = {
+            "tags": fields.get("tags", b"").decode().split(","),
+            "content": fields["content"],
+        }
+        return Reply(200, f"{name}/{version}")
+
+    def _get_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        if match[1] in self.contexts:
+            return Reply(200, self.contexts[match[1]])
+        return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
+
+    def _create_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        name = f"{match[1]}/contexts/{rec.query['contextId'][0]}"
+        self.contexts[name] = {**rec.body, "name": name}
+        return Reply(200, self.contexts[name])
+
+    def _add_children(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if match[1] not in self.contexts:
+            return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
+        self.context_children.setdefault(match[1], []).extend(rec.body["childContexts"])
+        return Reply(200, {})
+
+    def _bucket(self, match: re.Match[str], rec: Recorded) -> Reply:
+        reply = self.buckets.get(match[1])
+        if reply is not None:
+            return reply
+        return google_error(404, "NOT_FOUND", "The specified bucket does not exist.")
+
+    def _manifest(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if f"{match[1]}:{match[2]}" in self.manifests:
+            return Reply(200, {"schemaVersion": 2})
+        return Reply(404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
