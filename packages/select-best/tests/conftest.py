@@ -85,8 +85,17 @@ class ComponentRun:
         return json.loads(self.output_file.read_text())
 
 
-def component_argv(trials: list[Path], task_root: Path) -> tuple[list[str], dict[str, Any]]:
-    """The container command line and the executor input dict, as kfp.local makes them."""
+SELECTION_PARAMETERS = ("selection_metric", "selection_goal", "trial_parameters")
+
+
+def component_argv(
+    trials: list[Path], task_root: Path, parameters: dict[str, Any] | None = None
+) -> tuple[list[str], dict[str, Any]]:
+    """The container command line and the executor input dict, as kfp.local makes them.
+
+    ``parameters``: the selection parameters the pipeline compiler fills (``inputs.parameterValues``),
+    replacing any the component spec gave; None keeps what kfp.local built.
+    """
     pytest.importorskip("kfp", reason="the executor input is built with kfp.local")
     from kfp import components, dsl
     from kfp.local import executor_input_utils, placeholder_utils
@@ -99,6 +108,11 @@ def component_argv(trials: list[Path], task_root: Path) -> tuple[list[str], dict
         spec, {"trials": artifacts} if artifacts else {}, str(task_root), block_input_artifact=False
     )
     executor_input = executor_input_utils.executor_input_to_dict(message, spec)
+    if parameters is not None:
+        values = executor_input.setdefault("inputs", {}).setdefault("parameterValues", {})
+        for name in SELECTION_PARAMETERS:
+            values.pop(name, None)
+        values.update(parameters)
     argv = placeholder_utils.replace_placeholders(
         full_command=[*container.command, *container.args],
         executor_input_dict=executor_input,
@@ -112,9 +126,11 @@ def component_argv(trials: list[Path], task_root: Path) -> tuple[list[str], dict
 
 @pytest.fixture
 def run_component(tmp_path: Path) -> Callable[..., ComponentRun]:
-    def run(trials: list[Path], task_root: Path | None = None) -> ComponentRun:
+    def run(
+        trials: list[Path], task_root: Path | None = None, parameters: dict[str, Any] | None = None
+    ) -> ComponentRun:
         root = task_root or tmp_path / "pipeline-root" / "select-best"
-        argv, executor_input = component_argv(trials, root)
+        argv, executor_input = component_argv(trials, root, parameters)
         assert argv[0] == "select-best"
         return ComponentRun(run_cli(*argv[1:], cwd=tmp_path), executor_input, root)
 

@@ -79,3 +79,48 @@ def test_no_trials_at_all_is_an_error() -> None:
         match=r"no trials to choose from \(the trials input is empty: no trial produced a model\)",
     ):
         select([])
+
+
+def test_select_by_a_minimized_metric_as_a_library(tmp_path: Path, trial) -> None:
+    from select_best import Criterion, from_paths, load_trials, select
+
+    dirs = [
+        trial(tmp_path / "a", metrics={"val_loss": 0.4}),
+        trial(tmp_path / "b", metrics={"val_loss": 0.2}),
+    ]
+    where = from_paths([str(d) for d in dirs], str(tmp_path / "out"))
+    loss = Criterion("val_loss", "minimize")
+    selection = select(load_trials(where.trials, "val_loss"), loss, [{"lr": 1}, {"lr": 2}])
+    assert selection.best.number == 2
+    assert selection.parameters == ["lr"]
+    assert selection.rule.startswith("lowest val_loss")
+    with pytest.raises(ValueError, match="loaded for another metric"):
+        select(load_trials(where.trials), Criterion("f1_score"))  # judged on val_accuracy, no f1_score
+
+
+@pytest.mark.parametrize(
+    ("value", "trials", "expected"),
+    [("", 3, None), (None, 3, None), ("[]", 0, []), ('[{"a": 1}, {}]', 2, [{"a": 1}, {}])],
+)
+def test_trial_parameters_parse(value: object, trials: int, expected: object) -> None:
+    from select_best import parse_trial_parameters
+
+    assert parse_trial_parameters(value, trials) == expected
+
+
+def test_trial_parameters_over_the_cap_are_refused() -> None:
+    from select_best import parse_trial_parameters
+    from select_best.inputs import MAX_TRIAL_PARAMETERS_BYTES
+
+    with pytest.raises(
+        SelectError, match=f"trial_parameters is larger than {MAX_TRIAL_PARAMETERS_BYTES} bytes"
+    ):
+        parse_trial_parameters("[" + " " * MAX_TRIAL_PARAMETERS_BYTES + "]", 0)
+
+
+@pytest.mark.parametrize("item", [{1: "a"}, {"": 1}])
+def test_trial_parameter_names_are_non_empty_strings(item: dict) -> None:
+    from select_best import parse_trial_parameters
+
+    with pytest.raises(SelectError, match="item 1 has a parameter name that is not a non-empty string"):
+        parse_trial_parameters([item], 1)

@@ -16,6 +16,7 @@ from hydra_yaml_lint.errors import LintError, UsageError
 
 TYPE_CHECKING = False  # keep `typing` and the linter out of `--version`'s start-up
 if TYPE_CHECKING:
+    from hydra_yaml_lint.diagnostic import Diagnostic
     from hydra_yaml_lint.linter import FileResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -89,6 +90,24 @@ def _write_fixes(results: list[FileResult]) -> list[str]:
     return failures
 
 
+def _summary(
+    options: argparse.Namespace,
+    results: list[FileResult],
+    diagnostics: list[Diagnostic],
+    changed: list[FileResult],
+) -> str:
+    """The text format's last line: what was found and fixed, or that every check passed."""
+    if not (diagnostics or changed):
+        checked = sum(1 for result in results if result.original is not None)
+        components = sum(result.components for result in results)
+        return f"All checks passed: {checked} file(s), {components} component(s)"
+    fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))
+    summary = f"{len(diagnostics)} problem(s)"
+    if changed and (options.fix or options.diff):
+        return summary + f"; {'would fix' if options.diff else 'fixed'} {len(changed)} file(s)"
+    return summary + (f"; {fixable} fixable with --fix" if fixable else "")
+
+
 def _run(options: argparse.Namespace) -> int:
     import difflib
 
@@ -134,19 +153,8 @@ def _run(options: argparse.Namespace) -> int:
     not_known = sum(result.not_known for result in results)
     if not_known:
         print(_gate_summary(sum(result.components for result in results), not_known), file=sys.stderr)
-    if options.format == "text" and (diagnostics or changed):
-        fixable = sum(1 for d in diagnostics if d.fix is not None and (d.fix.safe or options.unsafe_fixes))
-        verb = "would fix" if options.diff else "fixed"
-        summary = f"{len(diagnostics)} problem(s)"
-        if changed and (options.fix or options.diff):
-            summary += f"; {verb} {len(changed)} file(s)"
-        elif fixable:
-            summary += f"; {fixable} fixable with --fix"
-        print(summary, file=sys.stderr)
-    elif options.format == "text" and not errors:
-        checked = sum(1 for result in results if result.original is not None)
-        components = sum(result.components for result in results)
-        print(f"All checks passed: {checked} file(s), {components} component(s)", file=sys.stderr)
+    if options.format == "text" and (diagnostics or changed or not errors):
+        print(_summary(options, results, diagnostics, changed), file=sys.stderr)
     if errors:
         return EXIT_ERROR
     if options.exit_zero:

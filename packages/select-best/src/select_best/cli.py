@@ -2,8 +2,9 @@
 
 Inside a pipeline: ``select-best kfp.executor_input='{{$}}'`` (the component YAML passes the executor input,
 which lists the trials' model artifacts and the outputs). By hand: ``select-best trials=[DIR,DIR]
-paths.output_dir=OUT``. The best trial is the one with the highest validation accuracy, ties to the lower
-trial number; test accuracy is never used to choose. Errors print one line and exit 1; Ctrl-C exits 130.
+paths.output_dir=OUT``. The best trial has the best value of the selection metric (``select.metric`` /
+the ``selection_metric`` parameter, by default the highest ``val_accuracy``), ties to the lower trial
+number; test metrics never choose. Errors print one line and exit 1; Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -72,22 +73,23 @@ def _locations(cfg: DictConfig):
 def _app(cfg: DictConfig) -> None:
     from omegaconf.errors import OmegaConfBaseException
 
+    from select_best.inputs import selection_inputs
     from select_best.outputs import publish
     from select_best.selection import select
     from select_best.trials import load_trials
 
     try:
         where = _locations(cfg)
-        selection = select(load_trials(where.trials))
+        settings = selection_inputs(cfg.select, where)
+        metric = settings.criterion.metric
+        selection = select(load_trials(where.trials, metric), settings.criterion, settings.trial_parameters)
         rendered = publish(selection, where)
     except (SelectError, OmegaConfBaseException) as exc:
         _fail(str(exc))
     best = selection.best
+    score = settings.criterion.format(best.metric(metric) or 0.0)
     print(rendered.markdown, end="")
-    print(
-        f"best: trial {best.number} (val_accuracy {best.val_accuracy:.4f}) -> {where.outputs['best_model'].path}",
-        flush=True,
-    )
+    print(f"best: trial {best.number} ({metric} {score}) -> {where.outputs['best_model'].path}", flush=True)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Inside a pipeline the component receives the whole executor input (``{{$}}``): the ``trials`` input is an
 artifact list (``inputs.artifacts.trials.artifacts[*].uri``), each output has one artifact with a ``uri``,
-and ``outputs.outputFile`` receives the ExecutorOutput JSON. Remote URIs are read through the mounts KFP
+``outputs.outputFile`` receives the ExecutorOutput JSON, and ``inputs.parameterValues`` holds the input
+parameters (the selection's settings, see :mod:`select_best.inputs`). Remote URIs are read through the mounts KFP
 backends provide (``gs://B/P`` is ``/gcs/B/P`` on Vertex AI, as ``kfp.dsl.Artifact.path`` maps it).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,13 @@ class Location:
 
 @dataclass(frozen=True)
 class Locations:
-    """The trials to compare (in sweep order), the outputs, and the ExecutorOutput file (pipelines only)."""
+    """The trials to compare (in sweep order), the outputs, and the ExecutorOutput file and the input
+    parameters' values (pipelines only)."""
 
     trials: tuple[Location, ...]
     outputs: dict[str, Location]
     output_file: Path | None = None
+    parameter_values: dict[str, Any] = field(default_factory=dict)
 
 
 def local_path(uri: str) -> Path:
@@ -132,7 +135,10 @@ def from_executor_input(text: str) -> Locations:
     output_file = _get(executor_input, ("outputs", "outputFile"))
     if not isinstance(output_file, str) or not output_file:
         raise SelectError("kfp.executor_input: outputs.outputFile is not a path")
-    return Locations(tuple(trials), outputs, Path(output_file))
+    parameters = _get(executor_input, ("inputs", "parameterValues"), default={})
+    if not isinstance(parameters, dict):
+        raise SelectError("kfp.executor_input: inputs.parameterValues is not an object")
+    return Locations(tuple(trials), outputs, Path(output_file), parameters)
 
 
 def from_paths(trials: list[str], output_dir: str) -> Locations:

@@ -33,9 +33,12 @@ class Rendered:
 
 
 def metrics_metadata(selection: Selection) -> dict[str, float]:
-    """The ``metrics`` output (system.Metrics): the winner's accuracies and the sweep's counts."""
+    """The ``metrics`` output (system.Metrics, numbers only): the winner's accuracies and value of the
+    selection metric, and the sweep's counts."""
     best = selection.best
+    metric = selection.criterion.metric
     scalars = {"val_accuracy": best.val_accuracy, "test_accuracy": best.test_accuracy}
+    scalars.setdefault(metric, best.metric(metric))
     return {
         **{k: float(v) for k, v in scalars.items() if v is not None},
         "best_trial": float(best.number),
@@ -46,15 +49,19 @@ def metrics_metadata(selection: Selection) -> dict[str, float]:
 
 def render(selection: Selection) -> Rendered:
     best = selection.best
+    metric = selection.criterion.metric
     record = {
         "best_trial": best.number,
         "source": best.location.uri,
         "val_accuracy": best.val_accuracy,
         "test_accuracy": best.test_accuracy,
-        "parameters": {k: best.config.get(k) for k in selection.parameters},
+        metric: best.metric(metric),
+        "parameters": selection.parameter_values(best),
         "trials": len(selection.trials),
         "failed_trials": [t.number for t in selection.failed],
-        "rule": "max val_accuracy, ties to the lower trial number",
+        "selection_metric": metric,
+        "selection_goal": selection.criterion.goal,
+        "rule": selection.criterion.short_rule,
     }
     return Rendered(table.markdown(selection), report.render(selection), metrics_metadata(selection), record)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-from select_best.selection import RULE, Selection
-from select_best.table import header, notes, row, summary
+from select_best.selection import Selection
+from select_best.table import header, notes, numeric_columns, row, summary
 from select_best.trials import Trial
 
 # Tableau 10: distinguishable lines for up to ten trials, then repeated
@@ -39,11 +39,10 @@ table.confusion th.true { text-align: right; }
 table.confusion thead th { writing-mode: vertical-rl; transform: rotate(180deg); vertical-align: bottom; }
 """
 
-_NUMERIC = {"trial", "val accuracy", "test accuracy", "train time (s)"}
-
 
 def _table(selection: Selection) -> str:
     head = header(selection)
+    numeric = numeric_columns(selection)
     out = ['<table class="trials"><thead><tr>']
     out += [f"<th>{escape(h)}</th>" for h in head]
     out.append("</tr></thead><tbody>")
@@ -52,7 +51,7 @@ def _table(selection: Selection) -> str:
         out.append(f'<tr class="{css}">' if css else "<tr>")
         for name, cell in zip(head, row(selection, trial), strict=True):
             out.append(
-                f'<td class="num">{escape(cell)}</td>' if name in _NUMERIC else f"<td>{escape(cell)}</td>"
+                f'<td class="num">{escape(cell)}</td>' if name in numeric else f"<td>{escape(cell)}</td>"
             )
         out.append("</tr>")
     out.append("</tbody></table>")
@@ -185,7 +184,7 @@ def render(selection: Selection) -> str:
             f"<style>{_CSS}</style></head><body>",
             f"<h1>Sweep of {len(selection.trials)} trials</h1>",
             f'<p class="summary">{escape(summary(selection))}</p>',
-            f'<p class="rule">Selection: {escape(RULE)}.</p>',
+            f'<p class="rule">Selection: {escape(selection.rule)}.</p>',
             "<h2>Trials</h2>",
             _table(selection),
             f'<ul class="notes">{note_items}</ul>' if note_items else "",

@@ -13,10 +13,12 @@ import re
 import unicodedata
 from typing import Any
 
-from select_best.selection import RULE, Selection
-from select_best.trials import Trial
+from select_best.selection import Selection
+from select_best.trials import Trial, accuracy
 
-FIXED_COLUMNS = ("val accuracy", "test accuracy", "train time (s)", "state", "best")
+#: metrics.json keys shown as their own columns when a trial has them, with their headings
+ACCURACY_COLUMNS = {"val_accuracy": "val accuracy", "test_accuracy": "test accuracy"}
+FIXED_COLUMNS = ("train time (s)", "state", "best")
 
 
 def format_value(value: Any) -> str:
@@ -26,22 +28,43 @@ def format_value(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _accuracy(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def metric_columns(selection: Selection) -> dict[str, str]:
+    """The metrics.json keys shown, with their headings: the selection metric, then each accuracy that a
+    succeeded trial has."""
+    metric = selection.criterion.metric
+    columns = {} if metric in ACCURACY_COLUMNS else {metric: metric.replace("_", " ")}
+    for key, heading in ACCURACY_COLUMNS.items():
+        if key == metric or any(
+            accuracy(t.metrics.get(key)) is not None for t in selection.trials if t.succeeded
+        ):
+            columns[key] = heading
+    return columns
+
+
+def numeric_columns(selection: Selection) -> set[str]:
+    """The headings of the columns that hold numbers (right-aligned)."""
+    return {"trial", *metric_columns(selection).values(), "train time (s)"}
 
 
 def header(selection: Selection) -> list[str]:
-    return ["trial", *selection.parameters, *FIXED_COLUMNS]
+    return ["trial", *selection.parameters, *metric_columns(selection).values(), *FIXED_COLUMNS]
+
+
+def _metric_cell(selection: Selection, trial: Trial, key: str) -> str:
+    value = accuracy(trial.metrics.get(key)) if key in ACCURACY_COLUMNS else trial.metric(key)
+    if value is None or not trial.succeeded:
+        return "-"
+    return f"{value:.4f}" if key in ACCURACY_COLUMNS else selection.criterion.format(value)
 
 
 def row(selection: Selection, trial: Trial) -> list[str]:
-    params = [format_value(trial.config[k]) if k in trial.config else "-" for k in selection.parameters]
+    known = selection.parameter_values(trial)
+    params = [format_value(known[k]) if k in known else "-" for k in selection.parameters]
     seconds = trial.train_time_s
     return [
         str(trial.number),
         *params,
-        _accuracy(trial.val_accuracy if trial.succeeded else None),
-        _accuracy(trial.test_accuracy if trial.succeeded else None),
+        *(_metric_cell(selection, trial, key) for key in metric_columns(selection)),
         "-" if seconds is None or not trial.succeeded else f"{seconds:.1f}",
         "succeeded" if trial.succeeded else "failed",
         "best" if trial is selection.best else "",
@@ -51,18 +74,21 @@ def row(selection: Selection, trial: Trial) -> list[str]:
 def notes(selection: Selection) -> list[str]:
     """One line per failed trial and per trial whose parameters are unknown."""
     lines = [f"trial {t.number} failed: {t.error}" for t in selection.failed]
-    lines += [
-        f"trial {t.number}: parameters unknown ({t.config_error})"
-        for t in selection.trials
-        if t.succeeded and t.config_error
-    ]
+    if selection.trial_parameters is None:  # else the pipeline named every trial's parameters
+        lines += [
+            f"trial {t.number}: parameters unknown ({t.config_error})"
+            for t in selection.trials
+            if t.succeeded and t.config_error
+        ]
     return lines
 
 
 def summary(selection: Selection) -> str:
-    best = selection.best
+    best, criterion = selection.best, selection.criterion
+    score = best.metric(criterion.metric)
+    shown = "-" if score is None else criterion.format(score)
     return (
-        f"Best: trial {best.number} of {len(selection.trials)} (val_accuracy {best.val_accuracy:.4f}); "
+        f"Best: trial {best.number} of {len(selection.trials)} ({criterion.metric} {shown}); "
         f"{len(selection.failed)} failed."
     )
 
@@ -88,7 +114,7 @@ def _md_cell(text: str) -> str:
 def markdown(selection: Selection) -> str:
     """The ``table`` artifact: summary, the rule, the table, and the failures."""
     head = header(selection)
-    numeric = {"trial", "val accuracy", "test accuracy", "train time (s)"}
+    numeric = numeric_columns(selection)
     lines = [
         "| " + " | ".join(_md_cell(h) for h in head) + " |",
         "|" + "|".join("---:" if h in numeric else "---" for h in head) + "|",
@@ -101,7 +127,14 @@ def markdown(selection: Selection) -> str:
     extra = [f"- {_md_cell(n)}" for n in notes(selection)]
     return (
         "\n".join(
-            [summary(selection), "", f"Selection: {RULE}.", "", *lines, *(["", *extra] if extra else [])]
+            [
+                summary(selection),
+                "",
+                f"Selection: {selection.rule}.",
+                "",
+                *lines,
+                *(["", *extra] if extra else []),
+            ]
         )
         + "\n"
     )

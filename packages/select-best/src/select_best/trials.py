@@ -1,7 +1,8 @@
 """Read each trial's model directory (the trainer's model artifact) into a :class:`Trial`.
 
-A trial succeeded when its directory holds ``model.pt`` and a readable ``metrics.json`` with a
-``val_accuracy`` in [0, 1]; anything else is a failed trial, shown with its reason and never picked.
+A trial succeeded when its directory holds ``model.pt`` and a readable ``metrics.json`` with a finite number
+under the selection metric (``val_accuracy`` unless configured; an accuracy must lie in [0, 1]); anything
+else is a failed trial, shown with its reason and never picked.
 
 A trial's files are untrusted input: each is read only if it is a regular file inside the trial directory
 (never through a symlink, never a device or FIFO), within a byte cap; JSON is parsed strictly (no NaN or
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from select_best.criterion import DEFAULT_METRIC, is_accuracy
 from select_best.files import open_regular
 from select_best.locations import Location
 
@@ -48,6 +50,10 @@ class Trial:
     @property
     def succeeded(self) -> bool:
         return self.error is None
+
+    def metric(self, name: str) -> float | None:
+        """The finite number under ``name`` in metrics.json, else None."""
+        return _number(self.metrics.get(name))
 
     @property
     def val_accuracy(self) -> float | None:
@@ -135,7 +141,7 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _read_metrics(directory: Path) -> tuple[dict[str, Any], str | None]:
+def _read_metrics(directory: Path, metric: str) -> tuple[dict[str, Any], str | None]:
     path = directory / METRICS_FILE
     if not directory.is_dir():
         return {}, f"no trial directory {directory}"
@@ -149,11 +155,12 @@ def _read_metrics(directory: Path) -> tuple[dict[str, Any], str | None]:
         return {}, f"{path} is not valid JSON: {' '.join(str(exc).split())[:200]}"
     if not isinstance(metrics, dict):
         return {}, f"{path} is not a JSON object"
-    value = metrics.get("val_accuracy")
+    value = metrics.get(metric)
     if _number(value) is None:
-        return metrics, f"{path} has no numeric val_accuracy (trained without a validation split?)"
-    if accuracy(value) is None:
-        return metrics, f"{path}: val_accuracy {value} is not an accuracy in [0, 1]"
+        hint = " (trained without a validation split?)" if metric.startswith("val") else ""
+        return metrics, f"{path} has no numeric {metric}{hint}"
+    if is_accuracy(metric) and accuracy(value) is None:
+        return metrics, f"{path}: {metric} {value} is not an accuracy in [0, 1]"
     if not is_regular_file(directory / MODEL_FILE):
         return metrics, f"no {MODEL_FILE} in {directory} (or not a regular file)"
     return metrics, None
@@ -187,12 +194,14 @@ def _read_config(directory: Path) -> tuple[dict[str, Any], str | None]:
     return flatten(loaded), None
 
 
-def load_trial(number: int, location: Location) -> Trial:
-    """Read one trial; never raises for a broken trial, which comes back with ``error`` set."""
-    metrics, error = _read_metrics(location.path)
+def load_trial(number: int, location: Location, metric: str = DEFAULT_METRIC) -> Trial:
+    """Read one trial, judged on ``metric``; never raises for a broken trial, which comes back with
+    ``error`` set."""
+    metrics, error = _read_metrics(location.path, metric)
     config, config_error = _read_config(location.path) if location.path.is_dir() else ({}, None)
     return Trial(number, location, metrics, config, error, config_error)
 
 
-def load_trials(locations: tuple[Location, ...]) -> list[Trial]:
-    return [load_trial(i + 1, location) for i, location in enumerate(locations)]
+def load_trials(locations: tuple[Location, ...], metric: str = DEFAULT_METRIC) -> list[Trial]:
+    """Read every trial, numbered from 1 in the order given, each judged on ``metric``."""
+    return [load_trial(i + 1, location, metric) for i, location in enumerate(locations)]
