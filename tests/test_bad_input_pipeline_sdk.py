@@ -61,6 +61,9 @@ CASES = [
                                       "steps.train.resources.replica_count=2",
                                       "steps.train.resources.accelerator_count=3"), 1,
          "steps.train.resources.accelerator_count: no Vertex AI machine holds 3 x NVIDIA_L4 (counts offered: 1, 2, 4, 8)"),
+    Case("gpu-count-no-machine-has-plain-step", ("compile", "steps.train.resources.accelerator_count=3"), 1,
+         "override 'steps.train.resources.accelerator_count=3': steps.train.resources.accelerator_count: "
+         "no Vertex AI machine holds 3 x NVIDIA_L4 (counts offered: 1, 2, 4, 8)"),
     Case("spot-on-kfp", ("submit", "backend=kfp", "kfp.host=http://127.0.0.1:9", "steps.train.scheduling.strategy=SPOT"),
          1, "steps.train (strategy=SPOT) runs as a Vertex AI CustomJob, which backend=kfp cannot start"),
     # sweeps (issue 15)
@@ -68,7 +71,7 @@ CASES = [
          "'steps.train.retries=1,2': only pipeline parameters (params.NAME) can be swept"),
     Case("sweep-too-large", ("submit", "--dry-run", "gcp.project=p", "gcp.pipeline_root=gs://demo-bucket/runs",
                              "-m", "params.seed=range(70)"), 1,
-         "sweep.max_trials: the sweep has 70 = 70 trials, more than sweep.max_trials=64"),
+         "sweep.max_trials: the sweep has 70 trials, more than sweep.max_trials=64"),
     Case("sweep-without-m", ("run", "params.learning_rate=0.1,0.2"), 2,
          "'params.learning_rate=0.1,0.2' is a sweep over several values: add -m"),
     Case("spot-selection-step", ("compile", "-m", "params.seed=1,2", "+sweep.steps.select-best.scheduling.strategy=SPOT"),

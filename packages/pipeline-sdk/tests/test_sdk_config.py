@@ -79,6 +79,11 @@ def test_missing_config_dir_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
         ("backend=argo", "backend: 'argo' is not one of vertex, kfp"),
         ("steps.train.retries=-1", "steps.train.retries: must be non-negative"),
         ("steps.train.resources.accelerator_count=-1", "must be non-negative, got -1"),
+        (  # a plain step (no replicas, machine type or scheduling) is checked like a CustomJob step
+            "steps.train.resources.accelerator_count=3",
+            "override 'steps.train.resources.accelerator_count=3': steps.train.resources.accelerator_count: "
+            "no Vertex AI machine holds 3 x NVIDIA_L4 (counts offered: 1, 2, 4, 8)",
+        ),
         (
             "images.registry=${oc.env:PIPELINE_SDK_TEST_UNSET}",
             "Environment variable 'PIPELINE_SDK_TEST_UNSET'",
@@ -91,6 +96,30 @@ def test_bad_values_raise_config_error(repo: Path, override: str, message: str) 
         load_config([override], repo / "configs")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_gpu_count_is_checked_against_vertex_machines_only_for_vertex(repo: Path, tmp_path: Path) -> None:
+    """A count the machine table has, an accelerator type it does not know (left to the type check) and the
+    open-source KFP backend (any node may hold 3 GPUs) load; set in the file, the error names its position."""
+    for overrides in (
+        ["steps.train.resources.accelerator_count=2"],
+        [
+            "steps.train.resources.accelerator_type=TPU_V5_LITEPOD",
+            "steps.train.resources.accelerator_count=3",
+        ],
+        ["backend=kfp", "steps.train.resources.accelerator_count=3"],
+    ):
+        load_config(overrides, repo / "configs")
+    configs = shutil.copytree(repo / "configs", tmp_path / "configs")
+    text = (configs / "pipeline.yaml").read_text()
+    assert "      accelerator_count: 1 " in text
+    (configs / "pipeline.yaml").write_text(
+        text.replace("      accelerator_count: 1 ", "      accelerator_count: 3 ", 1)
+    )
+    with pytest.raises(
+        ConfigError, match=r"pipeline\.yaml:\d+:\d+: steps\.train\.resources\.accelerator_count: no "
+    ):
+        load_config([], configs)
 
 
 def test_params_are_data_so_interpolations_stay_text(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

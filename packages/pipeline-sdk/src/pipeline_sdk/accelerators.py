@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from pipeline_sdk.atomic import write_text
 from pipeline_sdk.errors import ConfigError
-from pipeline_sdk.files import write_text_atomic
 
 _UNSPECIFIED = "ACCELERATOR_TYPE_UNSPECIFIED"
 
@@ -58,7 +58,7 @@ def vertex_accelerator_types() -> tuple[str, ...]:
 def _write_quietly(path: Path, text: str) -> None:
     """Best effort: a read-only home only costs the next run the aiplatform import."""
     with contextlib.suppress(OSError):
-        write_text_atomic(path, text)
+        write_text(path, text)
 
 
 def validate_accelerator_type(name: str, key: str) -> str:

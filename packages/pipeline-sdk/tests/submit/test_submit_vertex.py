@@ -475,3 +475,15 @@ def test_bad_job_id_is_refused_before_anything_is_sent(fake_google, adc, compile
     ):
         submit_to_vertex(config(fake_google), compiled, Output().options(job_id="Run_1"))
     assert not fake_google.sent("POST", CREATE_PATH)
+
+
+def test_package_labels_are_named_after_the_distributions_as_valid_gcp_keys():
+    """One label per package, keyed by its distribution name (what its image and pip call it), made a
+    valid GCP label key whatever the name; a user's own label of the same name wins."""
+    from pipeline_sdk.submit.preflight import build_labels
+
+    labels = build_labels(
+        {"hydra-vertex-trainer": "pinned"},
+        {"hydra-vertex-trainer": "0.1.0", "My.Component": "2.0.0rc1+local", "3d-tools": "1.0"},
+    )
+    assert labels == {"hydra-vertex-trainer": "pinned", "my-component": "2-0-0rc1-local", "p-3d-tools": "1-0"}

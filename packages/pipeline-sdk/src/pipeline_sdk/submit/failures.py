@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pipeline_sdk.errors import BackendApiError, DeadlineExceeded
+from pipeline_sdk.errors import BackendApiError, DeadlineExceeded, one_line
 
 T = TypeVar("T")
 
@@ -25,11 +25,6 @@ _QUOTA_METRIC = re.compile(
 
 #: HTTP statuses worth retrying when only reading (polling a run).
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
-
-
-def one_line(text: object) -> str:
-    """Collapse whitespace (API messages often span lines) into a single line."""
-    return " ".join(str(text).split())
 
 
 @contextmanager

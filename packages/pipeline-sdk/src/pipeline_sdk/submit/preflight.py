@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline_sdk.accelerators import validate_accelerator_type
-from pipeline_sdk.errors import ConfigError, PreflightError, SubmitError
+from pipeline_sdk.errors import ConfigError, PreflightError, SubmitError, one_line
 from pipeline_sdk.images.reference import ImageRef
-from pipeline_sdk.submit.failures import one_line, reporting
+from pipeline_sdk.submit.failures import reporting
 
 _GCS_URI = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(?:/(?P<path>.*))?$")
 _LABEL_MAX = 63
@@ -134,13 +134,21 @@ def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:_LABEL_MAX]
 
 
+def label_key(name: str) -> str:
+    """A distribution name (``hydra-vertex-trainer``, ``My.Component``) as a GCP label key: lowercase,
+    ``[a-z0-9_-]``, starting with a letter, at most 63 characters."""
+    key = label_value(name)
+    return key if key[:1].isalpha() else f"p-{key}"[:_LABEL_MAX]
+
+
 def build_labels(user: Mapping[str, object], versions: Mapping[str, str]) -> dict[str, str]:
-    """Merge ``user`` labels with one ``<package>: <version>`` label per package; user labels win.
+    """Merge ``user`` labels with one ``<distribution>: <version>`` label per package
+    (``hydra-vertex-trainer: 0-1-0``, the name its image and ``pip`` use); user labels win.
 
     Raises :class:`PreflightError` for a user label that breaks GCP's rules (lowercase key starting with a
     letter, ``[a-z0-9_-]``, at most 63 characters), so the API never sees it.
     """
-    labels = {key: label_value(version) for key, version in versions.items()}
+    labels = {label_key(name): label_value(version) for name, version in versions.items()}
     for key, value in user.items():
         text = "" if value is None else str(value)
         if not _LABEL_KEY.match(str(key)) or not _LABEL_VALUE.match(text):
