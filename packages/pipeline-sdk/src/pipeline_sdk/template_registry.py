@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline_sdk.cloud.failures import call_with_deadline, reporting
 from pipeline_sdk.errors import BackendApiError, PreflightError, one_line
-from pipeline_sdk.submit.failures import call_with_deadline, reporting
 
 
 def version_tag(version: str) -> str:

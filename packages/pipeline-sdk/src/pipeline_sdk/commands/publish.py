@@ -42,9 +42,9 @@ def _parser() -> ArgumentParser:
 
 def _publish(argv: list[str]) -> int:
     from pipeline_sdk.__about__ import __version__
+    from pipeline_sdk.cloud.credentials import load_credentials
+    from pipeline_sdk.cloud.endpoints import check_plain_http
     from pipeline_sdk.compiler import compile_pipeline
-    from pipeline_sdk.submit.credentials import load_credentials
-    from pipeline_sdk.submit.preflight import check_plain_http
     from pipeline_sdk.sweep import load_with_sweep
     from pipeline_sdk.template_registry import check_host, publish_template, version_tag
 

@@ -16,10 +16,15 @@ from pipeline_sdk.images.builders import Builder
 from pipeline_sdk.images.reference import ImageRef
 
 _NOT_FOUND = re.compile(r"manifest unknown|name unknown|not found|NOT_FOUND|404", re.IGNORECASE)
-_INDEX_TYPES = {
+#: manifest media types: an index (several platforms' images) and a single image's manifest, OCI and Docker
+INDEX_MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
-}
+)
+IMAGE_MEDIA_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
 
 
 def _raw_manifest(builder: Builder, reference: str) -> dict[str, Any] | None:
@@ -55,7 +60,7 @@ def remote_config_digest(builder: Builder, reference: str, platform: str = "linu
     manifest = _raw_manifest(builder, reference)
     if manifest is None:
         return None
-    if manifest.get("mediaType") in _INDEX_TYPES or "manifests" in manifest:
+    if manifest.get("mediaType") in INDEX_MEDIA_TYPES or "manifests" in manifest:
         os_name, arch = platform.split("/", 1)
         entries = [
             m

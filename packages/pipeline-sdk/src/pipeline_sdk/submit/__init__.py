@@ -1,5 +1,6 @@
-"""Submit the compiled pipeline: shared options, preflight checks, credentials, polling and failure
-messages, and one backend each in :mod:`~pipeline_sdk.submit.vertex` and :mod:`~pipeline_sdk.submit.kfp`."""
+"""Submit the compiled pipeline: shared options, preflight checks and polling, and one backend each in
+:mod:`~pipeline_sdk.submit.vertex` and :mod:`~pipeline_sdk.submit.kfp` (credentials and failure messages, which
+``publish`` uses too, are in :mod:`pipeline_sdk.cloud`)."""
 
 from pipeline_sdk.errors import (
     BackendApiError,

@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from omegaconf import DictConfig
 
-from pipeline_sdk.errors import BackendApiError, PreflightError, one_line
-from pipeline_sdk.submit.failures import (
+from pipeline_sdk.cloud.failures import (
     TRANSIENT_STATUS,
     ApiFailure,
     call_with_deadline,
     describe,
     reporting,
 )
+from pipeline_sdk.errors import BackendApiError, PreflightError, one_line
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
 from pipeline_sdk.submit.polling import RunStatus, wait_if_asked
 from pipeline_sdk.submit.preflight import check_images, check_in_registries

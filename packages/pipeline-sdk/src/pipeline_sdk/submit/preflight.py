@@ -12,12 +12,12 @@ import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from pipeline_sdk.accelerators import validate_accelerator_type
+from pipeline_sdk.cloud.failures import reporting
+from pipeline_sdk.cloud.registry import image_exists
 from pipeline_sdk.errors import ConfigError, PreflightError, SubmitError, one_line
 from pipeline_sdk.images.reference import ImageRef
-from pipeline_sdk.submit.failures import reporting
 
 _GCS_URI = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(?:/(?P<path>.*))?$")
 _LABEL_MAX = 63
@@ -42,19 +42,6 @@ def check_region(region: str | None) -> str:
             f"gcp.region={region} is not a Vertex AI region; {_suggest(region, list(SUPPORTED_REGIONS))}"
         )
     return region
-
-
-def check_plain_http(url: str, what: str, *, allowed: bool) -> None:
-    """Refuse to send credentials to an ``http://`` ``url`` that is not this machine, unless ``allowed``
-    (``--allow-plain-http``); the loopback fakes and port-forwards stay plain."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme != "http" or allowed or host in ("localhost", "::1") or host.startswith("127."):
-        return
-    raise PreflightError(
-        f"{what} {url} is plain HTTP: the access token would cross the network unencrypted; use https://, "
-        "or pass --allow-plain-http for a network you trust"
-    )
 
 
 def bucket_of(pipeline_root: str | None) -> str:
@@ -177,35 +164,6 @@ def package_versions(images: Mapping[str, str]) -> dict[str, str]:
     return versions
 
 
-_MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    )
-)
-_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-def _bearer_token(challenge: str, credentials: Any, session: Any, timeout: float) -> str | None:
-    """The registry token for a ``WWW-Authenticate: Bearer realm=...`` challenge (Docker token auth)."""
-    if not challenge.lower().startswith("bearer "):
-        return None
-    params = dict(_CHALLENGE_PARAM.findall(challenge))
-    realm = params.pop("realm", None)
-    if not realm:
-        return None
-    token = getattr(credentials, "token", None)
-    # Google registries take an OAuth access token as the password of user "oauth2accesstoken".
-    auth = ("oauth2accesstoken", token) if token else None
-    response = session.get(realm, params=params, auth=auth, timeout=timeout)
-    if response.status_code != 200:
-        return None
-    body = response.json()
-    return body.get("token") or body.get("access_token")
-
-
 def check_in_registries(images: Mapping[str, str], backend: str) -> None:
     """Raise :class:`PreflightError` naming every image that only exists in local storage."""
     local = [
@@ -220,23 +178,6 @@ def check_in_registries(images: Mapping[str, str], backend: str) -> None:
             "set images.registry=REGISTRY (e.g. us-central1-docker.pkg.dev/PROJECT/REPO), or pass "
             "--no-check-images"
         )
-
-
-def image_exists(ref: ImageRef, *, credentials: Any, session: Any, timeout: float) -> bool | None:
-    """``True`` if the registry has the manifest, ``False`` if it answers 404, ``None`` if it cannot say."""
-    headers = {"Accept": _MANIFEST_TYPES}
-    response = session.head(ref.manifest_url, headers=headers, timeout=timeout)
-    if response.status_code == 401:
-        token = _bearer_token(response.headers.get("WWW-Authenticate", ""), credentials, session, timeout)
-        if token:
-            response = session.head(
-                ref.manifest_url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=timeout
-            )
-    if response.status_code == 200:
-        return True
-    if response.status_code == 404:
-        return False
-    return None
 
 
 def check_images(

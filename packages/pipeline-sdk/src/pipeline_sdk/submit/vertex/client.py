@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline_sdk.cloud.failures import TRANSIENT_STATUS, describe, failure_from_google, reporting
 from pipeline_sdk.errors import BackendApiError, one_line
-from pipeline_sdk.submit.failures import TRANSIENT_STATUS, describe, failure_from_google, reporting
 from pipeline_sdk.submit.polling import RunStatus
 from pipeline_sdk.submit.vertex.request import VertexRequest
 

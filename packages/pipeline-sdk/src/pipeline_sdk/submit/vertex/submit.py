@@ -6,8 +6,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from pipeline_sdk.cloud.credentials import load_credentials
+from pipeline_sdk.cloud.endpoints import check_plain_http
 from pipeline_sdk.errors import PreflightError
-from pipeline_sdk.submit.credentials import load_credentials
 from pipeline_sdk.submit.options import Compiled, VertexOptions
 from pipeline_sdk.submit.polling import wait_if_asked
 from pipeline_sdk.submit.preflight import (
@@ -17,7 +18,6 @@ from pipeline_sdk.submit.preflight import (
     check_bucket,
     check_images,
     check_in_registries,
-    check_plain_http,
     check_region,
     package_versions,
 )
