@@ -205,9 +205,9 @@ def test_one_replica_without_scheduling_compiles_as_before(repo: Path, tmp_path:
 def test_bad_scaling_settings_name_the_key(
     repo: Path, tmp_path: Path, overrides: list[str], message: str
 ) -> None:
-    cfg = load_config(overrides, repo / "configs")
+    # a value is refused when the config loads; a machine that cannot hold it, when the step is compiled
     with pytest.raises(ConfigError) as raised:
-        compile_pipeline(cfg, tmp_path / "p.yaml")
+        compile_pipeline(load_config(overrides, repo / "configs"), tmp_path / "p.yaml")
     assert message in str(raised.value)
     assert str(raised.value).startswith("override 'steps.train.")  # located at the override that set it
     assert "\n" not in str(raised.value)

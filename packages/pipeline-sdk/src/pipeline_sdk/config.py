@@ -212,22 +212,9 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
             problems.append(
                 (f"params.{name}", "a pipeline parameter is a single value (string, number, bool)")
             )
-    for key, name in [(f"steps.{n}", n) for n in cfg.steps] + [
-        (f"sweep.steps.{n}", n) for n in cfg.sweep.steps
-    ]:
-        problem = _step_name_problem(str(name))
-        if problem:
-            problems.append((key, problem))
-    for name, step in cfg.steps.items():
-        if step.retries < 0:
-            problems.append((f"steps.{name}.retries", f"must be non-negative, got {step.retries}"))
-        if step.resources.accelerator_count < 0:
-            problems.append(
-                (
-                    f"steps.{name}.resources.accelerator_count",
-                    f"must be non-negative, got {step.resources.accelerator_count}",
-                )
-            )
+    for prefix, steps in (("steps", cfg.steps), ("sweep.steps", cfg.sweep.steps)):
+        for name, step in steps.items():
+            problems += _step_problems(f"{prefix}.{name}", str(name), step)
     if cfg.backend == "vertex":
         problems += _accelerator_count_problems(cfg)
     if cfg.sweep.max_trials < 1:
@@ -251,6 +238,40 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():
         problems.append(("images.registry", "must not be empty"))
+    return problems
+
+
+def _step_problems(key: str, name: str, step: DictConfig) -> list[tuple[str, str]]:
+    """A step's settings that the types alone do not check, keyed ``steps.NAME...`` or ``sweep.steps.NAME...``
+    as the user wrote them."""
+    from pipeline_sdk.custom_job import DURATION, STRATEGIES
+
+    res, scheduling = step.resources, step.scheduling
+    problems = [(key, problem) for problem in [_step_name_problem(name)] if problem]
+    if step.retries < 0:
+        problems.append((f"{key}.retries", f"must be non-negative, got {step.retries}"))
+    if res.accelerator_count < 0:
+        problems.append(
+            (f"{key}.resources.accelerator_count", f"must be non-negative, got {res.accelerator_count}")
+        )
+    if res.replica_count < 1:
+        problems.append(
+            (f"{key}.resources.replica_count", f"{res.replica_count} is not a number of machines (1 or more)")
+        )
+    if (scheduling.strategy or "STANDARD") not in STRATEGIES:
+        problems.append(
+            (
+                f"{key}.scheduling.strategy",
+                f"{scheduling.strategy!r} is not one of {', '.join(STRATEGIES)} (or null)",
+            )
+        )
+    if scheduling.timeout is not None and not DURATION.match(str(scheduling.timeout)):
+        problems.append(
+            (
+                f"{key}.scheduling.timeout",
+                f"{scheduling.timeout!r} is not a duration in seconds such as '86400s'",
+            )
+        )
     return problems
 
 

@@ -27,13 +27,12 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.accelerators import check_machine, default_machine
-from pipeline_sdk.errors import ConfigError
 
 #: Scheduling strategies this toolkit exposes (Vertex AI's ``Scheduling.Strategy``); null means STANDARD.
 STRATEGIES: tuple[str, ...] = ("STANDARD", "SPOT")
 #: How a compiled executor is recognised as GCPC's CustomJob launcher.
 LAUNCHER_MODULE = "google_cloud_pipeline_components.container.v1.custom_job.launcher"
-_DURATION = re.compile(r"^\d+(\.\d{1,9})?s$")
+DURATION = re.compile(r"^\d+(\.\d{1,9})?s$")
 # Resolved by Vertex AI at run time to the PipelineJob's own settings, so the CustomJob runs as the pipeline's
 # service account, on its network, with its CMEK key (GCPC's _placeholders; without them a CustomJob runs as
 # the Vertex AI Custom Code Service Agent, unpeered, Google-encrypted).
@@ -94,22 +93,11 @@ def wants_custom_job(step: DictConfig) -> bool:
 def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
     """The CustomJob of the step configured at ``key`` (``steps.NAME`` or ``sweep.steps.NAME``), checked;
     ``None`` when the step runs as a plain task."""
+    # the values were checked with the rest of the config (config.py); here the machine is chosen
     res, scheduling = step.resources, step.scheduling
-    if res.replica_count < 1:
-        raise ConfigError(
-            f"{key}.resources.replica_count: {res.replica_count} is not a number of machines (1 or more)"
-        )
     if not wants_custom_job(step):
         return None
     strategy = scheduling.strategy or "STANDARD"
-    if strategy not in STRATEGIES:
-        raise ConfigError(
-            f"{key}.scheduling.strategy: {strategy!r} is not one of {', '.join(STRATEGIES)} (or null)"
-        )
-    if scheduling.timeout is not None and not _DURATION.match(str(scheduling.timeout)):
-        raise ConfigError(
-            f"{key}.scheduling.timeout: {scheduling.timeout!r} is not a duration in seconds such as '86400s'"
-        )
     accelerator = res.accelerator_type if res.accelerator_type and res.accelerator_count > 0 else None
     count = res.accelerator_count if accelerator else 0
     if res.machine_type:
