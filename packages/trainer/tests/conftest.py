@@ -167,6 +167,24 @@ def fashion_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _validation_accuracy(out: Path, data: Path, val_size: int, split_seed: int = 12345) -> float:
+    """The accuracy of ``out``'s saved model on the validation split, recomputed from the raw dataset files
+    through :func:`trainer.predict` (the documented preprocessing)."""
+    from trainer import load_idx_dataset, predict
+    from trainer.datamodule import split_indices
+
+    ds = load_idx_dataset(data)
+    val_idx, _ = split_indices(len(ds.train_labels), val_size, split_seed)
+    val_idx = val_idx.numpy()
+    return float(np.mean(predict(out, ds.train_images[val_idx]) == ds.train_labels[val_idx]))
+
+
+@pytest.fixture
+def saved_val_accuracy() -> Callable[..., float]:
+    """``(out, data, val_size, split_seed=12345) -> accuracy`` of the model saved in ``out``."""
+    return _validation_accuracy
+
+
 @pytest.fixture
 def copy_tree() -> Callable[[Path, Path], Path]:
     def copy(src: Path, dst: Path) -> Path:

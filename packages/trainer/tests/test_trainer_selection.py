@@ -9,18 +9,11 @@ import numpy as np
 import pytest
 
 from trainer import TrainerError, compose_config, load_idx_dataset, predict, train
-from trainer.datamodule import split_indices
 
 
-def _validation_accuracy(out: Path, data: Path, val_size: int, split_seed: int = 12345) -> float:
-    """Recompute the saved model's validation accuracy from the raw dataset files."""
-    ds = load_idx_dataset(data)
-    val_idx, _ = split_indices(len(ds.train_labels), val_size, split_seed)
-    val_idx = val_idx.numpy()
-    return float(np.mean(predict(out, ds.train_images[val_idx]) == ds.train_labels[val_idx]))
-
-
-def test_saved_model_is_the_best_validated_epoch(fast_overrides: list[str], tiny_data: Path, probes) -> None:
+def test_saved_model_is_the_best_validated_epoch(
+    fast_overrides: list[str], tiny_data: Path, probes, saved_val_accuracy
+) -> None:
     cfg = compose_config(
         [
             *fast_overrides,
@@ -35,7 +28,7 @@ def test_saved_model_is_the_best_validated_epoch(fast_overrides: list[str], tiny
     assert metrics["saved_epoch"] == int(np.argmax(per_epoch)) + 1 < 3
     assert metrics["val_accuracy"] == metrics["best_val_accuracy"] == max(per_epoch)
     out = Path(cfg.paths.output_dir)
-    assert _validation_accuracy(out, tiny_data, val_size=100) == pytest.approx(
+    assert saved_val_accuracy(out, tiny_data, val_size=100) == pytest.approx(
         metrics["val_accuracy"], abs=1e-6
     )
     # the test figures are the saved model's too

@@ -31,6 +31,8 @@ from trainer.cluster import ClusterSpec, cluster_from_env
 from trainer.config_checks import check_config
 from trainer.errors import TrainerError
 from trainer.kfp_outputs import check_kfp_config
+from trainer.replicas import log_rank_digest, network_state
+from trainer.replicas import weights_digest as weights_digest  # public here since metrics.json has it
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -83,6 +85,7 @@ class _Run:
     history: RunHistory
     best: BestWeights
     precision: str
+    weights_sha256: str = ""  # rank 0's digest of the network at the end of fitting
 
 
 def _train(cfg: DictConfig, cluster: ClusterSpec | None) -> dict[str, Any]:
@@ -101,14 +104,6 @@ def _train(cfg: DictConfig, cluster: ClusterSpec | None) -> dict[str, Any]:
     with claim_output_dir(output_dir, primary=cluster is None or cluster.node_rank == 0):
         _fit_and_test(run, ckpt_path)
         metrics = _metrics(cfg, run)
-        if run.trainer.world_size > 1:
-            # every rank holds the same weights after DDP; differing digests in the logs show a broken sync
-            log.info(
-                "rank %d of %d: weights sha256 %s",
-                run.trainer.global_rank,
-                run.trainer.world_size,
-                metrics["weights_sha256"],
-            )
         if run.trainer.is_global_zero:
             _publish(output_dir, cfg, run.model, metrics)
     return metrics
@@ -255,6 +250,8 @@ def _fit_and_test(run: _Run, ckpt_path: str | None) -> None:
         fit_kwargs["weights_only"] = True  # our checkpoints hold only tensors and plain values
     try:
         trainer.fit(run.model, datamodule=run.datamodule, **fit_kwargs)
+        # before testing, which hands every rank rank 0's state again and so would hide ranks that drifted
+        run.weights_sha256 = log_rank_digest(trainer, run.model.net)
         trainer.test(run.model, datamodule=run.datamodule, verbose=False)
     except torch.OutOfMemoryError:
         raise TrainerError(
@@ -292,27 +289,9 @@ def _metrics(cfg: DictConfig, run: _Run) -> dict[str, Any]:
         "precision": run.precision,
         "device": str(run.trainer.strategy.root_device.type),
         "world_size": run.trainer.world_size,
-        "weights_sha256": weights_digest(_saved_state(run.model)),
+        "weights_sha256": run.weights_sha256,
         "provenance": provenance(str(cfg.data.data_dir), datamodule.dataset.manifest),
     }
-
-
-def _saved_state(model: ClassifierModule) -> dict[str, Any]:
-    """The network's weights as ``model.pt`` holds them."""
-    return {k: v.detach().cpu() for k, v in model.net.state_dict().items()}
-
-
-def weights_digest(state: dict[str, Any]) -> str:
-    """sha256 over the names, dtypes, shapes and bytes of a state dict's tensors, in key order."""
-    import hashlib
-
-    import torch
-
-    digest = hashlib.sha256()
-    for name, tensor in state.items():
-        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
-        digest.update(tensor.contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, Any]) -> None:
@@ -321,7 +300,7 @@ def _publish(output_dir: Path, cfg: DictConfig, model: Any, metrics: dict[str, A
 
     from trainer.kfp_outputs import write_kfp_outputs
 
-    state = _saved_state(model)
+    state = network_state(model.net)
     with interrupts_deferred():
         atomic_write(output_dir / MODEL_FILE, lambda f: torch.save(state, f))
         write_text(output_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))

@@ -32,6 +32,27 @@ class _DropAdverts(logging.Filter):
         return "litlogger" not in str(record.msg)
 
 
+def log_lightning_once() -> None:
+    """Let Lightning's log records reach the output through the root logger's handlers only.
+
+    Importing ``lightning`` gives its logger a stderr handler of its own while the records also propagate to
+    the root logger, to which Hydra's job logging gave a stdout handler: a log that captures both streams
+    (``pipeline-sdk run``'s ``log.txt``, Vertex AI's) held every Lightning line twice. Handlers that
+    Hydra's config attaches (to the root logger, or to Lightning's as a ``FileHandler`` or other subclass) stay.
+    """
+    import lightning  # noqa: F401  (its import adds the handlers removed here)
+
+    if not logging.getLogger().handlers:
+        return  # nothing else would print Lightning's records
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        own = [h for h in logger.handlers if type(h) is logging.StreamHandler and h.stream is sys.stderr]
+        for handler in own:
+            logger.removeHandler(handler)
+        if own:
+            logger.propagate = True
+
+
 def _job_output_dir(cfg: Any) -> None:
     """In a multirun, give each job its own artifact directory (the sweep subdirectory)."""
     from hydra.core.hydra_config import HydraConfig
@@ -48,6 +69,7 @@ def _run(cfg: Any) -> float | None:
     """The Hydra task: train, report, and return the figure a sweeper may optimise."""
     from trainer.api import train
 
+    log_lightning_once()
     _job_output_dir(cfg)
     try:
         metrics = train(cfg)

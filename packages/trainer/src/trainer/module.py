@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from trainer.errors import TrainerError
+from trainer.replicas import broadcast_buffers
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
@@ -53,6 +54,9 @@ class ClassifierModule(pl.LightningModule):
         self.register_buffer("_train_correct", torch.zeros(()), persistent=False)
         self.register_buffer("_train_loss_sum", torch.zeros(()), persistent=False)
         self._train_seen = 0
+        # each rank's own counts, summed in on_train_epoch_end: DDP must not overwrite them with rank 0's
+        # when it broadcasts buffers (Lightning's loop)
+        self._ddp_params_and_buffers_to_ignore = ["_train_correct", "_train_loss_sum"]
         for split in ("val", "test"):
             # inputs are the model's own argmax and validated labels: skip torchmetrics' per-step checks
             setattr(
@@ -166,6 +170,22 @@ class ClassifierModule(pl.LightningModule):
         self.log("train/loss_epoch", sums[1] / count)
         if not self.automatic_optimization:
             self._step_schedulers("epoch")
+
+    # Under DDP each rank's BatchNorm statistics follow its own batches. DDP copies rank 0's buffers to every
+    # rank before each training forward only in Lightning's loop: in ours Lightning turns the gradient-sync flag
+    # off before DDP's post-forward hook, which then never re-arms the broadcast. Copying them before they are
+    # read (validation, testing, the end of fitting, where the saved weights and digests are taken) gives the
+    # same values with one broadcast per validation instead of one per step: rank 0 never receives buffers, so
+    # under the per-step broadcast its statistics follow its own batches too, and training-mode BatchNorm never
+    # reads them.
+    def on_validation_start(self) -> None:
+        broadcast_buffers(self.net)
+
+    def on_test_start(self) -> None:
+        broadcast_buffers(self.net)
+
+    def on_fit_end(self) -> None:
+        broadcast_buffers(self.net)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")

@@ -5,10 +5,13 @@
 - ``SpoilLastEpoch`` (Lightning): wrecks the classifier head before the last epoch's validation.
 - ``BatchRecorder`` (Lightning): each rank writes its batch size and batches per epoch.
 - ``StallAtEpoch`` (Lightning): announces the start of an epoch in a file, then hangs (a run to kill there).
+- ``StateDigests`` (Lightning): each rank appends the digest of its network's buffers and of its parameters at
+  the end of every validation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -72,3 +75,32 @@ class StallAtEpoch(pl.Callback):
         if trainer.current_epoch == self.epoch:
             self.marker.write_text(str(self.epoch))
             time.sleep(3600)
+
+
+def state_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over the names and bytes of ``tensors``, in key order."""
+    digest = hashlib.sha256()
+    for name, tensor in tensors.items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+class StateDigests(pl.Callback):
+    """Validation reads the buffers (BatchNorm running statistics) as they are when it ends."""
+
+    def __init__(self, out_dir: str) -> None:
+        self.out_dir = Path(out_dir)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        net = pl_module.net
+        record = {
+            "epoch": trainer.current_epoch,
+            "buffers": state_digest(dict(net.named_buffers())),
+            "parameters": state_digest(dict(net.named_parameters())),
+        }
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with (self.out_dir / f"rank{trainer.global_rank}.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
