@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from trainer import TrainerError, compose_config, train
-from trainer.api import weights_digest
 from trainer.cluster import ClusterSpec, VertexEnvironment, cluster_from_env, parse_cluster_spec
+from trainer.replicas import weights_digest
 
 
 def spec(cluster: dict, task: dict, **extra: object) -> str:

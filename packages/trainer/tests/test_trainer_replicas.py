@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainer.api import weights_digest
+from trainer.replicas import weights_digest
 
 
 @pytest.mark.slow

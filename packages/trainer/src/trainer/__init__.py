@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from trainer.__about__ import __version__
 
 if TYPE_CHECKING:
-    from trainer.api import compose_config, train
     from trainer.errors import DatasetError, NonFiniteLossError, TrainerError
     from trainer.idx import IdxDataset, load_idx_dataset
     from trainer.inference import load_model, predict
+    from trainer.training import compose_config, train
 
 _HOMES = {
-    "compose_config": "trainer.api",
-    "train": "trainer.api",
+    "compose_config": "trainer.training",
+    "train": "trainer.training",
     "load_model": "trainer.inference",
     "predict": "trainer.inference",
     "DatasetError": "trainer.errors",

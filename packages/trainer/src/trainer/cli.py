@@ -67,7 +67,7 @@ def _job_output_dir(cfg: Any) -> None:
 
 def _run(cfg: Any) -> float | None:
     """The Hydra task: train, report, and return the figure a sweeper may optimise."""
-    from trainer.api import train
+    from trainer.training import train
 
     log_lightning_once()
     _job_output_dir(cfg)

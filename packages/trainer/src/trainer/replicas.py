@@ -1,6 +1,6 @@
 """One model on every DDP rank: rank 0's buffers copied to the others, and a digest of what each rank holds.
 
-Imports torch only when called: :mod:`trainer.api` re-exports :func:`weights_digest` and loads lazily.
+Imports torch only when called.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Library entry points: compose the packaged config and train from it."""
+"""The training run: compose the packaged config, build the data, model and Lightning trainer, fit, test and
+write the model artifact."""
 
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ from trainer.config_checks import check_config
 from trainer.errors import TrainerError
 from trainer.kfp_outputs import check_kfp_config
 from trainer.replicas import log_rank_digest, network_state
-from trainer.replicas import weights_digest as weights_digest  # public here since metrics.json has it
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
