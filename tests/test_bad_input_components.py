@@ -1,7 +1,7 @@
 """Bad input through the real component and linter console scripts (`trainer`, `data-prepare`,
 `select-best`, `hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command would have
 written. Each row is one case a hostile or careless user tried (issue 11); pipeline-sdk's rows live in
-test_bad_input_pipeline_sdk.py."""
+packages/pipeline-sdk/tests/test_sdk_bad_input.py."""
 
 from __future__ import annotations
 

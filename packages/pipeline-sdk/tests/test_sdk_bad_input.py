@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 SDK = shutil.which("pipeline-sdk", path=str(Path(sys.executable).parent)) or "pipeline-sdk"
 INJECTED = "'a\nsecurityInjected: {evil: true}\n---\nreplaced: true\n#'"
 
