@@ -124,3 +124,13 @@ def test_trial_parameter_names_are_non_empty_strings(item: dict) -> None:
 
     with pytest.raises(SelectError, match="item 1 has a parameter name that is not a non-empty string"):
         parse_trial_parameters([item], 1)
+
+
+def test_an_output_rewritten_keeps_its_mode(tmp_path: Path) -> None:
+    from select_best.atomic import write_text
+
+    table = tmp_path / "table.md"
+    table.write_text("old")
+    table.chmod(0o640)
+    write_text(table, "new")
+    assert (table.read_text(), table.stat().st_mode & 0o777) == ("new", 0o640)

@@ -14,7 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from trainer import TrainerError, load_idx_dataset
-from trainer.artifacts import atomic_write, write_text
+from trainer.atomic import atomic_write, write_text
 from trainer.config_checks import check_config
 
 
@@ -239,3 +239,16 @@ def test_ctrl_c_while_publishing_waits_for_the_complete_set(tmp_path: Path) -> N
         write_text(tmp_path / "b", "2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_rewritten_file_keeps_its_mode_and_a_new_one_gets_opens(tmp_path: Path) -> None:
+    kept = tmp_path / "metrics.json"
+    kept.write_text("old")
+    kept.chmod(0o600)
+    write_text(kept, "new")
+    assert (kept.read_text(), kept.stat().st_mode & 0o777) == ("new", 0o600)
+    fresh = tmp_path / "config.yaml"
+    write_text(fresh, "a: 1\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from select_best import files, report, table
+from select_best import atomic, report, table
 from select_best.errors import SelectError
 from select_best.locations import BEST_MODEL_OUTPUT, METRICS_OUTPUT, REPORT_OUTPUT, TABLE_OUTPUT, Locations
 from select_best.selection import Selection
@@ -122,11 +122,11 @@ def publish(selection: Selection, locations: Locations) -> Rendered:
             _ensure_dir(current.parent, created)
             existed = current.exists()
             if isinstance(content, Path):
-                files.copy_file(content, current)
+                atomic.copy_file(content, current)
             elif isinstance(content, str):
-                files.write_text(current, content)
+                atomic.write_text(current, content)
             else:
-                files.write_json(current, content)
+                atomic.write_json(current, content)
             if not existed:
                 created.append(current)
     except OSError as exc:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from select_best.criterion import DEFAULT_METRIC, is_accuracy
-from select_best.files import open_regular
 from select_best.locations import Location
+from select_best.untrusted import open_regular
 
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.yaml"

@@ -8,11 +8,11 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from trainer.artifacts import atomic_write
+from trainer.atomic import atomic_write
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning's torch checkpoint IO, writing through :func:`trainer.artifacts.atomic_write`."""
+    """Lightning's torch checkpoint IO, writing through :func:`trainer.atomic.atomic_write`."""
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from trainer.artifacts import check_file_target, write_json
+from trainer.atomic import check_file_target, write_json
 from trainer.errors import TrainerError
 from trainer.executor_input import output_file
 

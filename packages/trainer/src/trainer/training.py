@@ -21,13 +21,11 @@ from trainer.artifacts import (
     LAST_CHECKPOINT,
     METRICS_FILE,
     MODEL_FILE,
-    atomic_write,
     check_creatable_dir,
     claim_output_dir,
     interrupts_deferred,
-    write_json,
-    write_text,
 )
+from trainer.atomic import atomic_write, write_json, write_text
 from trainer.cluster import ClusterSpec, cluster_from_env
 from trainer.config_checks import check_config
 from trainer.errors import TrainerError

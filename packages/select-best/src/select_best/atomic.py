@@ -1,7 +1,8 @@
 """Atomic writes: each file goes to a sibling temp file and is renamed into place.
 
-A crash or Ctrl-C never leaves a half-written file; files get the mode a plain ``open()`` gives them
-(0644 under umask 022). A symlink is followed (the file it names is replaced), a character device or FIFO
+A crash or Ctrl-C never leaves a half-written file (the data is flushed to disk before the rename); files get
+the mode a plain ``open()`` gives them: an existing file's own, else 0666 less the umask (0644 under umask
+022). A symlink is followed (the file it names is replaced), a character device or FIFO
 is written in place, and any other non-file at the path is refused.
 """
 
@@ -17,6 +18,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from select_best.untrusted import open_regular
 
 _NOT_A_FILE = {stat.S_IFDIR: "a directory", stat.S_IFSOCK: "a socket", stat.S_IFBLK: "a block device"}
 
@@ -50,6 +53,8 @@ def _replacing(path: Path) -> Iterator[IO[bytes]]:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with tmp.open("xb") as f:
+            with contextlib.suppress(FileNotFoundError):
+                os.fchmod(f.fileno(), stat.S_IMODE(os.stat(path).st_mode))  # as open() keeps it
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -66,22 +71,6 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def open_regular(path: Path) -> IO[bytes]:
-    """``path`` opened to read if it is itself a regular file: ``OSError`` for a symlink (never followed out
-    of its directory), a FIFO (opened without waiting for a writer) or a device."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "a symbolic link (a trial's files are read from inside it)") from None
-        raise
-    f = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        f.close()
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    return f
 
 
 def copy_file(source: Path, target: Path) -> None:
