@@ -296,6 +296,22 @@ class Sandbox:
         return problems
 
 
+def command_problem(command: Command, result: subprocess.CompletedProcess[str]) -> str | None:
+    """What is wrong with a documented command's run (non-zero exit, a traceback, a ``submit --dry-run``
+    that printed no JSON request), as the failure line that quotes it; ``None`` when it ran as documented."""
+    problem = None
+    if result.returncode != 0:
+        problem = f"exit {result.returncode}"
+    elif "Traceback" in result.stderr:
+        problem = "traceback"
+    elif " submit " in f" {command.text} " and "--dry-run" in command.text:
+        try:
+            json.loads(result.stdout)
+        except ValueError:
+            problem = "--dry-run printed no JSON request"
+    return None if problem is None else f"{command}\n  {problem}\n  stderr: {result.stderr.strip()[-1500:]}"
+
+
 class DocsKit:
     """The helpers above, handed to test files as one fixture."""
 
@@ -303,6 +319,7 @@ class DocsKit:
     Command = Command
     fenced_blocks = staticmethod(fenced_blocks)
     stray_markers = staticmethod(stray_markers)
+    command_problem = staticmethod(command_problem)
     without_hatch = staticmethod(without_hatch)
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory, fake_google: FakeGoogle) -> None:

@@ -21,7 +21,6 @@ test_vertex_guide.py).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shlex
 import shutil
@@ -85,7 +84,7 @@ def _stand_in(directory: Path) -> Path:
     return directory
 
 
-def _run_block(runner: Any, block: Any, commands: list[Any]) -> list[str]:
+def _run_block(docs_kit: Any, runner: Any, block: Any, commands: list[Any]) -> list[str]:
     """Run one block in its own stand-in directory; the failures, as text."""
     cwd = _stand_in(runner.root / f"{Path(block.source).parent.name or 'root'}-{block.line}")
     private_tmp = f"{cwd}/tmp/"
@@ -105,19 +104,9 @@ def _run_block(runner: Any, block: Any, commands: list[Any]) -> list[str]:
         return []
     for command in commands:
         rewritten = dataclasses.replace(command, text=command.text.replace("/tmp/", private_tmp))
-        result = runner.run(rewritten, timeout=900, cwd=cwd)
-        problem = None
-        if result.returncode != 0:
-            problem = f"exit {result.returncode}"
-        elif "Traceback" in result.stderr:
-            problem = "traceback"
-        elif " submit " in f" {command.text} " and "--dry-run" in command.text:
-            try:
-                json.loads(result.stdout)
-            except ValueError:
-                problem = "--dry-run printed no JSON request"
+        problem = docs_kit.command_problem(command, runner.run(rewritten, timeout=900, cwd=cwd))
         if problem:
-            return [f"{command}\n  {problem}\n  stderr: {result.stderr.strip()[-1500:]}"]
+            return [problem]
     return []
 
 
@@ -143,7 +132,7 @@ def test_runnable_blocks_run_as_written(docs_kit: Any) -> None:
     runner = dataclasses.replace(sandbox, env=env)
     top_level_before = set(os.listdir(REPO_ROOT))
     with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: a training block and the short ones overlap
-        found = list(pool.map(lambda item: _run_block(runner, *item), plan))
+        found = list(pool.map(lambda item: _run_block(docs_kit, runner, *item), plan))
     failures = [failure for failures in found for failure in failures]
     assert not failures, "\n\n".join(failures)
     assert not docs_kit.fake_google.beyond_token(), (

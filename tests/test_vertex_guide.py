@@ -13,7 +13,6 @@ from the fake, and one that tried to submit would be seen there. The block parsi
 fakes are shared with test_docs_commands.py through the ``docs_kit`` fixture (tests/conftest.py).
 """
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,23 +77,12 @@ def test_guide_blocks_follow_the_stated_rule(commands: list[Any]) -> None:
     assert exports(commands), "the guide defines its variables with export lines"
 
 
-def test_offline_commands_run_as_written(sandbox: Any, fake_google: Any, commands: list[Any]) -> None:
+def test_offline_commands_run_as_written(
+    docs_kit: Any, sandbox: Any, fake_google: Any, commands: list[Any]
+) -> None:
     offline = _by_kind(commands, "bash")
-    failures = []
-    for command, result in _run_all(sandbox, offline):
-        problem = None
-        if result.returncode != 0:
-            problem = f"exit {result.returncode}"
-        elif "Traceback" in result.stderr:
-            problem = "traceback"
-        elif " submit " in f" {command.text} " and "--dry-run" in command.text:
-            try:
-                json.loads(result.stdout)
-            except ValueError:
-                problem = "--dry-run printed no JSON request"
-        if problem:
-            failures.append(f"{command}\n  {problem}\n  stderr: {result.stderr.strip()[-1500:]}")
-    assert not failures, "\n\n".join(failures)
+    failures = [docs_kit.command_problem(command, result) for command, result in _run_all(sandbox, offline)]
+    assert not any(failures), "\n\n".join(f for f in failures if f)
     assert not fake_google.beyond_token(), f"an offline command reached a service: {fake_google.requests}"
 
 
