@@ -215,8 +215,8 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     for prefix, steps in (("steps", cfg.steps), ("sweep.steps", cfg.sweep.steps)):
         for name, step in steps.items():
             problems += _step_problems(f"{prefix}.{name}", str(name), step)
-    if cfg.backend == "vertex":
-        problems += _accelerator_count_problems(cfg)
+            if cfg.backend == "vertex":
+                problems += _accelerator_count_problems(f"{prefix}.{name}", step)
     if cfg.sweep.max_trials < 1:
         problems.append(("sweep.max_trials", f"must be at least 1, got {cfg.sweep.max_trials}"))
     if cfg.sweep.max_parallel < 0:
@@ -275,7 +275,7 @@ def _step_problems(key: str, name: str, step: DictConfig) -> list[tuple[str, str
     return problems
 
 
-def _accelerator_count_problems(cfg: DictConfig) -> list[tuple[str, str]]:
+def _accelerator_count_problems(key: str, step: DictConfig) -> list[tuple[str, str]]:
     """A GPU count no Vertex AI machine offers, for a plain step: Vertex AI runs a plain task as a CustomJob
     on one machine too, so the machine table applies to it. A step with CustomJob settings is checked with
     its machine type when it is compiled (:func:`pipeline_sdk.custom_job.custom_job_settings`); accelerator
@@ -283,22 +283,18 @@ def _accelerator_count_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     from pipeline_sdk.accelerators import offered_counts
     from pipeline_sdk.custom_job import wants_custom_job
 
-    problems = []
-    for prefix, steps in (("steps", cfg.steps), ("sweep.steps", cfg.sweep.steps)):
-        for name, step in steps.items():
-            accelerator, count = step.resources.accelerator_type, step.resources.accelerator_count
-            if not accelerator or count <= 0 or wants_custom_job(step):
-                continue
-            offered = offered_counts(str(accelerator))
-            if offered and count not in offered:
-                problems.append(
-                    (
-                        f"{prefix}.{name}.resources.accelerator_count",
-                        f"no Vertex AI machine holds {count} x {accelerator} "
-                        f"(counts offered: {', '.join(map(str, offered))})",
-                    )
-                )
-    return problems
+    accelerator, count = step.resources.accelerator_type, step.resources.accelerator_count
+    if not accelerator or count <= 0 or wants_custom_job(step):
+        return []
+    offered = offered_counts(str(accelerator))
+    if not offered or count in offered:
+        return []
+    return [
+        (
+            f"{key}.resources.accelerator_count",
+            f"no Vertex AI machine holds {count} x {accelerator} (counts offered: {', '.join(map(str, offered))})",
+        )
+    ]
 
 
 __all__ = ["CONFIG_DIR_ENV", "find_config_dir", "load_config", "located_errors", "resolve_path"]

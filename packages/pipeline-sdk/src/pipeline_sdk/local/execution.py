@@ -80,9 +80,8 @@ class Execution:
                 names.append(task_name)
                 continue
             count = len(json.loads(task_spec.parameter_iterator.items.raw))
-            names += [
-                trial_task(inner, n) for n in range(1, count + 1) for inner in self.inner_order(task_spec)
-            ]
+            inner = self.inner_order(task_spec)
+            names += [trial_task(step, n) for n in range(1, count + 1) for step in inner]
         return names
 
     def inner_order(self, task_spec: Any) -> list[str]:
