@@ -84,12 +84,9 @@ class _Replica:
 
 def _start(task: PreparedTask, number: int, spec: str, log_path: Path, echo: Echo | None) -> _Replica:
     log = open_log(log_path, task.command, env_shown=f"CLUSTER_SPEC='{spec}' ")
-    try:
-        process = processes.start(task.name, task.command, task.task_root, {**task.env, "CLUSTER_SPEC": spec})
-    except BaseException as e:
-        with log:
-            log.write(f"cannot start: {e}\n")
-        raise
+    process = processes.start(
+        task.name, task.command, task.task_root, {**task.env, "CLUSTER_SPEC": spec}, log
+    )
     assert process.stdout is not None
     prefixed = (
         None if echo is None else (echo if number == 0 else lambda line: echo(f"[replica {number}] {line}"))

@@ -16,12 +16,7 @@ def run_process(task: PreparedTask, log_path: Path, echo: Echo | None = None) ->
     propagates.
     """
     log = open_log(log_path, task.command)
-    try:
-        child = processes.start(task.name, task.command, task.task_root, task.env)
-    except BaseException as e:
-        with log:
-            log.write(f"cannot start: {e}\n")
-        raise
+    child = processes.start(task.name, task.command, task.task_root, task.env, log)
     try:
         assert child.stdout is not None
         copy_output(child.stdout, log, echo)

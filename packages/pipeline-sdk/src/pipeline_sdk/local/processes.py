@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 from pipeline_sdk.errors import StepFailed
 
@@ -49,10 +50,13 @@ def _die_with_parent() -> Callable[[], None] | None:
     return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def start(step: str, command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def start(
+    step: str, command: list[str], cwd: Path, env: dict[str, str], log: IO[str]
+) -> subprocess.Popen[str]:
     """Start ``command`` in its own session (its process group is what gets stopped), output piped.
 
-    Raises :class:`StepFailed` when it cannot start (no such console script, command line too long).
+    Raises :class:`StepFailed` when it cannot start (no such console script, command line too long), after
+    writing why to ``log`` and closing it; on success the caller copies the output into ``log``.
     """
     try:
         child = subprocess.Popen(
@@ -68,6 +72,8 @@ def start(step: str, command: list[str], cwd: Path, env: dict[str, str]) -> subp
             preexec_fn=_die_with_parent(),
         )
     except OSError as e:
+        with log:
+            log.write(f"cannot start: {e}\n")
         raise _cannot_start(step, command, e) from None
     with _STARTED_LOCK:
         _STARTED[:] = [c for c in _STARTED if c.poll() is None] + [child]
