@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pipeline_sdk.commands.run", "run the compiled pipeline locally (no cloud, no Docker)"),
     "submit": ("pipeline_sdk.commands.submit", "submit to Vertex AI Pipelines or Kubeflow Pipelines"),
     "publish": ("pipeline_sdk.commands.publish", "upload the compiled template to Artifact Registry"),
+    "serve": ("pipeline_sdk.commands.serve", "serve a run's model over HTTP as its Vertex AI endpoint would"),
     "build-images": (
         "pipeline_sdk.commands.build_images",
         "build (and push) the component images, write the image lock",

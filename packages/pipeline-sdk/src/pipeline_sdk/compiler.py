@@ -65,10 +65,12 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
     warnings = lint_components(list(dict.fromkeys(path for _, path in paths.values())))
     components = load_components(cfg, paths)
     plans = plan_steps(cfg, components, sweep)
-    for plan in plans:
-        res = plan.settings.resources
-        if res.accelerator_type and res.accelerator_count > 0:
-            validate_accelerator_type(res.accelerator_type, f"{plan.key}.resources.accelerator_type")
+    accelerators = [(p.settings.resources, f"{p.key}.resources.accelerator_type") for p in plans]
+    if cfg.deploy.enabled:
+        accelerators.append((cfg.deploy, "deploy.accelerator_type"))
+    for settings, key in accelerators:
+        if settings.accelerator_type and settings.accelerator_count > 0:
+            validate_accelerator_type(settings.accelerator_type, key)
 
     types = parameter_types(cfg, plans)
     raw = parameter_values(cfg, types)

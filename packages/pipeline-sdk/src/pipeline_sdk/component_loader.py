@@ -99,17 +99,41 @@ def _check_component_document(key: str, path: Path) -> None:
         )
 
 
+def _load_lock(cfg: DictConfig) -> Any:
+    from pipeline_sdk.images.lock import load_lock
+
+    try:
+        return load_lock(resolve_path(cfg, cfg.images.lock_file))
+    except LockError as e:
+        raise ConfigError(f"images.lock_file: {e}") from None
+
+
+def _package_image(cfg: DictConfig, lock: Any, key: str, package: str) -> str:
+    """``<images.registry>/<package>:<installed version>``, by digest when ``lock`` records one."""
+    from pipeline_sdk.images.lock import image_reference
+
+    try:
+        package_version = version(package)
+    except PackageNotFoundError:
+        raise CompileError(
+            f"{key}: image {package!r} names a package that is not installed ({_install_hint(cfg, package)})"
+        ) from None
+    return image_reference(lock, cfg.images.registry, package, package_version)
+
+
+def package_image(cfg: DictConfig, key: str, package: str) -> str:
+    """The image compile gives the installed ``package`` (see the module docstring); ``key`` names the
+    setting that asked for it in an error."""
+    return _package_image(cfg, _load_lock(cfg), key, package)
+
+
 def load_components(cfg: DictConfig, paths: Mapping[str, tuple[str, Path]]) -> dict[str, LoadedComponent]:
     """Load each step's component with kfp and set its image from the installed package version."""
     from kfp import components as kfp_components
 
-    from pipeline_sdk.images.lock import image_reference, load_lock
     from pipeline_sdk.images.reference import is_package_name
 
-    try:
-        lock = load_lock(resolve_path(cfg, cfg.images.lock_file))
-    except LockError as e:
-        raise ConfigError(f"images.lock_file: {e}") from None
+    lock = _load_lock(cfg)
     loaded = {}
     for name, (key, path) in paths.items():
         _check_component_document(key, path)
@@ -121,21 +145,11 @@ def load_components(cfg: DictConfig, paths: Mapping[str, tuple[str, Path]]) -> d
         if container is None:
             raise CompileError(f"{key}.component: {path} is not a container component")
         declared = container.image
-        package: str | None = None
-        image = declared
-        if is_package_name(declared):
-            package = declared
-            try:
-                package_version = version(package)
-            except PackageNotFoundError:
-                raise CompileError(
-                    f"{key}.component: image {package!r} names a package that is not installed "
-                    f"({_install_hint(cfg, package)})"
-                ) from None
-            image = image_reference(lock, cfg.images.registry, package, package_version)
+        package = declared if is_package_name(declared) else None
+        image = declared if package is None else _package_image(cfg, lock, f"{key}.component", package)
         container.image = image
         loaded[name] = LoadedComponent(name, key, path, factory, package, image)
     return loaded
 
 
-__all__ = ["LoadedComponent", "component_paths", "lint_components", "load_components"]
+__all__ = ["LoadedComponent", "component_paths", "lint_components", "load_components", "package_image"]

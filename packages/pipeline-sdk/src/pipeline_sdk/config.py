@@ -224,12 +224,8 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     select = cfg.sweep.select
     if select.goal not in ("maximize", "minimize"):
         problems.append(("sweep.select.goal", f"must be maximize or minimize, got {select.goal!r}"))
-    if not select.metric.strip():
-        problems.append(("sweep.select.metric", "must name a key of each trial's metrics.json"))
-    elif select.metric.startswith("test"):
-        problems.append(
-            ("sweep.select.metric", f"{select.metric!r}: choosing by a test metric leaks the test set")
-        )
+    problems += _metric_problems("sweep.select.metric", select.metric)
+    problems += _release_problems(cfg)
     if cfg.local.max_processes is not None and cfg.local.max_processes < 1:
         problems.append(
             ("local.max_processes", f"must be at least 1 (or null), got {cfg.local.max_processes}")
@@ -238,6 +234,47 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
         problems.append(("backend", f"{cfg.backend!r} is not one of {', '.join(BACKENDS)}"))
     if not cfg.images.registry.strip():
         problems.append(("images.registry", "must not be empty"))
+    return problems
+
+
+def _metric_problems(key: str, metric: str) -> list[tuple[str, str]]:
+    """A metric that ranks models: a key of metrics.json, and never a test one."""
+    if not metric.strip():
+        return [(key, "must name a key of the model's metrics.json")]
+    if metric.startswith("test"):
+        return [(key, f"{metric!r}: choosing by a test metric leaks the test set")]
+    return []
+
+
+def _release_problems(cfg: DictConfig) -> list[tuple[str, str]]:
+    """The ``register`` and ``deploy`` settings (the steps after training) that the types do not check."""
+    register, deploy = cfg.register, cfg.deploy
+    problems = _metric_problems("register.promote.metric", register.promote.metric)
+    if register.promote.margin < 0:
+        problems.append(("register.promote.margin", f"must be 0 or more, got {register.promote.margin}"))
+    if register.retries < 0:
+        problems.append(("register.retries", f"must be non-negative, got {register.retries}"))
+    if deploy.enabled and not register.enabled:
+        problems.append(
+            ("deploy.enabled", "deploys the version the register step makes: set register.enabled")
+        )
+    counts = {
+        "deploy.accelerator_count": (deploy.accelerator_count, 0),
+        "deploy.min_replicas": (deploy.min_replicas, 1),
+        "deploy.retries": (deploy.retries, 0),
+    }
+    for key, (value, least) in counts.items():
+        if value < least:
+            problems.append((key, f"must be at least {least}, got {value}"))
+    if deploy.max_replicas < deploy.min_replicas:
+        problems.append(
+            (
+                "deploy.max_replicas",
+                f"{deploy.max_replicas} is below deploy.min_replicas ({deploy.min_replicas})",
+            )
+        )
+    if not 0 <= deploy.traffic_percentage <= 100:
+        problems.append(("deploy.traffic_percentage", f"must be 0 to 100, got {deploy.traffic_percentage}"))
     return problems
 
 

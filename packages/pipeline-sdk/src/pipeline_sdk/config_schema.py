@@ -93,6 +93,49 @@ class Sweep:
 
 
 @dataclass
+class Promote:
+    """Guarded promotion: ``alias`` moves to the new version only when its ``metric`` beats the current
+    holder's by more than ``margin`` (``alias`` null: no guarded alias)."""
+
+    alias: Optional[str] = MISSING
+    metric: str = MISSING  # a key of metrics.json; never a test_* one
+    margin: float = MISSING
+
+
+@dataclass
+class Register:
+    """The register-model step (:mod:`pipeline_sdk.release_steps`): a new version of ``model_name`` in the
+    Vertex AI Model Registry, from ``model`` (``sweep_model`` in a sweep)."""
+
+    enabled: bool = MISSING
+    component: str = MISSING
+    model: str = MISSING  # STEP.outputs.NAME
+    sweep_model: str = MISSING  # STEP.outputs.NAME of a sweep step
+    model_name: str = MISSING
+    serving_image: Optional[str] = MISSING  # None: the hydra-vertex-serve image compile pins
+    version_aliases: list[str] = MISSING
+    promote: Promote = field(default_factory=Promote)
+    labels: dict[str, str] = MISSING
+    retries: int = MISSING
+
+
+@dataclass
+class Deploy:
+    """The deploy-model step: the registered version on the endpoint ``endpoint_name``."""
+
+    enabled: bool = MISSING
+    component: str = MISSING
+    endpoint_name: str = MISSING
+    machine_type: str = MISSING
+    accelerator_type: Optional[str] = MISSING
+    accelerator_count: int = MISSING
+    min_replicas: int = MISSING
+    max_replicas: int = MISSING
+    traffic_percentage: int = MISSING
+    retries: int = MISSING
+
+
+@dataclass
 class Gcp:
     project: Optional[str] = MISSING
     region: str = MISSING
@@ -133,6 +176,8 @@ class PipelineConfig:
     steps: dict[str, Step] = MISSING
     caching: bool = MISSING
     sweep: Sweep = field(default_factory=Sweep)
+    register: Register = field(default_factory=Register)
+    deploy: Deploy = field(default_factory=Deploy)
     gcp: Gcp = field(default_factory=Gcp)
     images: Images = field(default_factory=Images)
     backend: str = MISSING
@@ -142,4 +187,15 @@ class PipelineConfig:
 
 BACKENDS: tuple[str, ...] = ("vertex", "kfp")
 
-__all__ = ["BACKENDS", "PipelineConfig", "Resources", "Scheduling", "Select", "Step", "Sweep"]
+__all__ = [
+    "BACKENDS",
+    "Deploy",
+    "PipelineConfig",
+    "Promote",
+    "Register",
+    "Resources",
+    "Scheduling",
+    "Select",
+    "Step",
+    "Sweep",
+]

@@ -16,6 +16,7 @@ trials as one loop in the Vertex UI, and is what ``dsl.Collected`` fans in from.
 """
 
 # No `from __future__ import annotations`: kfp reads the pipeline signature's annotations as types.
+import dataclasses
 import inspect
 import json
 import re
@@ -29,7 +30,9 @@ from pipeline_sdk.component_loader import LoadedComponent
 from pipeline_sdk.custom_job import custom_job_settings, wants_custom_job, wrap
 from pipeline_sdk.errors import ConfigError, one_line
 from pipeline_sdk.parameter_types import PARAMETER_TYPES, kfp_type_name
+from pipeline_sdk.release_steps import DEPLOY_STEP, REGISTER_STEP, release_constants, release_entries
 from pipeline_sdk.sweep import SweepPlan
+from pipeline_sdk.task_resources import apply_resources
 
 _PARAM_REF = re.compile(r"^params\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)$")
 _OUTPUT_REF = re.compile(r"^(?P<step>[a-z][a-z0-9-]*)\.outputs\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)$")
@@ -122,13 +125,14 @@ def _in_order(plans: Mapping[str, StepPlan]) -> list[StepPlan]:
 
 
 def step_entries(cfg: DictConfig, sweeping: bool) -> dict[str, tuple[str, DictConfig]]:
-    """Step name → (config key, entry): ``steps``, and for a sweep also ``sweep.steps``."""
+    """Step name → (config key, entry): ``steps``, for a sweep also ``sweep.steps``, then the enabled
+    release steps (:mod:`pipeline_sdk.release_steps`)."""
     entries = {str(name): (f"steps.{name}", entry) for name, entry in cfg.steps.items()}
-    if sweeping:
-        for name, entry in cfg.sweep.steps.items():
-            if str(name) in entries:
-                raise ConfigError(f"sweep.steps.{name}: a step of that name exists in steps; rename one")
-            entries[str(name)] = (f"sweep.steps.{name}", entry)
+    extra = [(str(n), (f"sweep.steps.{n}", e)) for n, e in cfg.sweep.steps.items()] if sweeping else []
+    for name, (key, entry) in [*extra, *release_entries(cfg, sweeping).items()]:
+        if name in entries:
+            raise ConfigError(f"{key}: a step named {name!r} exists in {entries[name][0]}; rename one")
+        entries[name] = (key, entry)
     return entries
 
 
@@ -142,6 +146,8 @@ def plan_steps(
         name: _plan_one(name, key, entry, components[name])
         for name, (key, entry) in step_entries(cfg, sweep is not None).items()
     }
+    for name in set(plans) & {REGISTER_STEP, DEPLOY_STEP}:
+        plans[name] = dataclasses.replace(plans[name], constants=release_constants(cfg, name))
     _check_references(plans)
     ordered = _in_order(plans)
     return _staged(cfg, ordered, sweep) if sweep is not None else ordered
@@ -150,9 +156,8 @@ def plan_steps(
 def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[StepPlan]:
     """``ordered`` with each step's stage set for ``sweep``; a sweep step reading a swept parameter, or a
     step reading a sweep step, is an error."""
-    import dataclasses
-
-    swept, after_steps = set(sweep.parameters), {str(name) for name in cfg.sweep.steps}
+    swept = set(sweep.parameters)
+    after_steps = {str(name) for name in cfg.sweep.steps} | set(release_entries(cfg, True))
     trial: set[str] = set()
     staged: list[StepPlan] = []
     for plan in ordered:
@@ -172,7 +177,7 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
                         "(declare it a list: isArtifactList in a KFP v2 component YAML)"
                     )
             stage = AFTER
-            plan = dataclasses.replace(plan, constants=_selection_inputs(plan, sweep))
+            plan = dataclasses.replace(plan, constants={**plan.constants, **_selection_inputs(plan, sweep)})
         elif plan.upstream & after_steps:
             raise ConfigError(
                 f"{plan.key}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
@@ -235,25 +240,6 @@ def parameter_types(cfg: DictConfig, plans: list[StepPlan]) -> dict[str, type]:
     return types
 
 
-def _apply_resources(task: Any, step_key: str, res: DictConfig) -> None:
-    """Accelerator, CPU and memory limits on ``task``; kfp's own checks become config errors."""
-    settings = []
-    if res.accelerator_type and res.accelerator_count > 0:
-        settings += [
-            ("accelerator_type", task.set_accelerator_type, res.accelerator_type),
-            ("accelerator_count", task.set_accelerator_limit, res.accelerator_count),
-        ]
-    if res.cpu is not None:
-        settings.append(("cpu", task.set_cpu_limit, str(res.cpu)))
-    if res.memory is not None:
-        settings.append(("memory", task.set_memory_limit, str(res.memory)))
-    for key, setter, value in settings:
-        try:
-            setter(value)
-        except ValueError as e:
-            raise ConfigError(f"{step_key}.resources.{key}: {value!r}: {e}") from None
-
-
 def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any], caching: bool) -> Any:
     arguments = {i: params[p] for i, p in plan.parameters.items()}
     arguments.update({i: tasks[s].outputs[o] for i, (s, o) in plan.artifacts.items()})
@@ -268,7 +254,7 @@ def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any
     if plan.settings.retries:
         task.set_retry(num_retries=plan.settings.retries)
     if job is None:  # a CustomJob's machine is in its worker pools, not on the launcher's task
-        _apply_resources(task, plan.key, plan.settings.resources)
+        apply_resources(task, plan.key, plan.settings.resources)
     return task
 
 

@@ -24,8 +24,9 @@ from pipeline_sdk.local.process_handler import run_process
 from pipeline_sdk.local.record import RunRecord, State, TaskRecord, trial_task
 
 #: a step's output lines shown on the console without ``--show-logs``: its progress, as the trainer reports
-#: it (``epoch 2/5 batch 200/390 ...``, ``epoch 2/5 done in ...``); a step of the user's own shows the same
-PROGRESS_LINE = re.compile(r"\bepoch \d+/\d+\b")
+#: it (``epoch 2/5 batch 200/390 ...``, ``epoch 2/5 done in ...``), and a program's word on what it did not
+#: do (``register-model: skipped: ...``, ``PROG: note: ...``); a step of the user's own shows the same
+PROGRESS_LINE = re.compile(r"\bepoch \d+/\d+\b|^[a-z][a-z0-9_-]*: (?:skipped|note): ")
 
 
 class Execution:
