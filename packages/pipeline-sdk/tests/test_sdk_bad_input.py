@@ -118,6 +118,29 @@ CASES = [
          "sweep: 100000000 trials; Vertex AI collects at most 100"),
     Case("float-sweep-counted-before-made", ("compile", "-m", "params.learning_rate=range(0,1,0.00000001)"), 1,
          "sweep: 100000000 trials; Vertex AI collects at most 100"),
+    # the steps after training (issue 26)
+    Case("deploy-without-register", ("compile", "deploy.enabled=true"), 1,
+         "deploy.enabled: deploys the version the register step makes: set register.enabled"),
+    Case("promote-by-a-test-metric", ("run", "register.enabled=true", "register.promote.metric=test_accuracy"), 1,
+         "register.promote.metric: 'test_accuracy': choosing by a test metric leaks the test set"),
+    Case("negative-margin", ("compile", "register.promote.margin=-0.1"), 1,
+         "register.promote.margin: must be 0 or more, got -0.1"),
+    Case("traffic-past-all", ("compile", "deploy.traffic_percentage=101"), 1,
+         "deploy.traffic_percentage: must be 0 to 100, got 101"),
+    Case("replicas-upside-down", ("compile", "deploy.min_replicas=3", "deploy.max_replicas=2"), 1,
+         "deploy.max_replicas: 2 is below deploy.min_replicas (3)"),
+    Case("serving-accelerator-unknown", ("compile", "register.enabled=true", "deploy.enabled=true",
+                                         "deploy.accelerator_type=NVIDIA_L5", "deploy.accelerator_count=1"), 1,
+         "deploy.accelerator_type: 'NVIDIA_L5'"),
+    Case("register-a-missing-step", ("compile", "register.enabled=true", "register.model=trian.outputs.model"), 1,
+         "register.inputs.model: no step 'trian'"),
+    Case("register-a-trial-in-a-sweep", ("compile", "-m", "params.seed=1,2", "register.enabled=true",
+                                         "register.sweep_model=train.outputs.model"), 1,
+         "register.inputs.model: the trials' outputs arrive as a list"),
+    Case("serve-nothing", ("serve", "no/such/dir"), 2, "no/such/dir does not exist"),
+    Case("serve-a-plain-directory", ("serve", "."), 2, "is neither a model directory (model.pt, config.yaml, "
+         "metrics.json) nor a run directory (run.json)"),
+    Case("serve-a-bad-port", ("serve", ".", "--port", "70000"), 2, "--port must be 0 to 65535, got 70000"),
 ]  # fmt: skip
 
 

@@ -9,7 +9,6 @@ endpoint will give.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -70,13 +69,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080; 0: any)")
     parser.add_argument(
         "overrides",
-        nargs=argparse.REMAINDER,
+        nargs="*",
         metavar="SERVE_OVERRIDE",
         help="Hydra overrides of the serve program's config, e.g. device=cpu",
     )
 
     def body() -> int:
-        args = parser.parse_args(argv)
+        args = parser.parse_intermixed_args(argv)
         if not 0 <= args.port <= 65535:
             raise UsageError(f"--port must be 0 to 65535, got {args.port}")
         model_dir = model_dir_of(args.path.expanduser().resolve())
