@@ -30,6 +30,7 @@ from pipeline_sdk.pipeline_shape import (
     plan_steps,
     step_entries,
 )
+from pipeline_sdk.release_steps import serving_images
 from pipeline_sdk.sweep import SweepPlan
 
 
@@ -92,6 +93,7 @@ def _compile(cfg: DictConfig, output: Path, sweep: SweepPlan | None) -> Compiled
     )
     spec = write_pipeline_file(build_pipeline(cfg, plans, wired, types, wired_trials), Path(output))
     images = {c.package or c.name: c.image for c in components.values()}
+    images.update(serving_images(cfg, plans))
     return CompiledPipeline(Path(output), spec, wired, raw, images, warnings, sweep)
 
 

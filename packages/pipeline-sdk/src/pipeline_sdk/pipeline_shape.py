@@ -324,7 +324,7 @@ def _build_sweep(
                 "cannot let GCPC's launcher task ignore upstream failures); drop its replica_count, "
                 "machine_type and scheduling settings"
             )
-        task = _add_task(plan, params, tasks, caching)
+        task = tasks[plan.name] = _add_task(plan, params, tasks, caching)
         if after_failures:
             task.ignore_upstream_failure()
 

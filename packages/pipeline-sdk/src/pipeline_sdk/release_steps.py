@@ -13,6 +13,7 @@ parameters; and in a sweep they run once after the trials, registering the selec
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -77,6 +78,15 @@ def release_constants(cfg: DictConfig, name: str) -> dict[str, Any]:
     }
 
 
+def serving_images(cfg: DictConfig, plans: Sequence[Any]) -> dict[str, str]:
+    """``{SERVING_PACKAGE: reference}`` when the register step names this toolkit's serving image: the
+    pipeline references it as it does the steps' images (submit checks that the registry holds it)."""
+    register = [p for p in plans if p.name == REGISTER_STEP]
+    if not register or cfg.register.serving_image:
+        return {}
+    return {SERVING_PACKAGE: register[0].constants["serving_image"]}
+
+
 def _serving_image(cfg: DictConfig) -> str:
     from pipeline_sdk.component_loader import package_image
 
@@ -85,4 +95,11 @@ def _serving_image(cfg: DictConfig) -> str:
     return package_image(cfg, "register.serving_image", SERVING_PACKAGE)
 
 
-__all__ = ["DEPLOY_STEP", "REGISTER_STEP", "SERVING_PACKAGE", "release_constants", "release_entries"]
+__all__ = [
+    "DEPLOY_STEP",
+    "REGISTER_STEP",
+    "SERVING_PACKAGE",
+    "release_constants",
+    "release_entries",
+    "serving_images",
+]
