@@ -39,6 +39,8 @@ DOCS = [
     REPO_ROOT / "packages" / "data-prepare" / "README.md",
     REPO_ROOT / "packages" / "trainer" / "README.md",
     REPO_ROOT / "packages" / "select-best" / "README.md",
+    REPO_ROOT / "packages" / "serve" / "README.md",
+    REPO_ROOT / "packages" / "model-registry" / "README.md",
     REPO_ROOT / "benchmarks" / "README.md",
 ]
 RUN_KINDS = ("bash", "python")

@@ -97,7 +97,7 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_every_package_is_checked() -> None:
     assert {src.parent.name for src in SOURCES} >= {
-        "data-prepare", "trainer", "hydra-yaml-lint", "pipeline-sdk", "select-best"
+        "data-prepare", "trainer", "hydra-yaml-lint", "pipeline-sdk", "select-best", "serve", "model-registry"
     }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from pipeline_sdk.config import load_config
 from pipeline_sdk.images.packages import source_version
 
 REPO = Path(__file__).resolve().parents[4]
-COMPONENT_PACKAGES = ("data-prepare", "select-best", "trainer")
+COMPONENT_PACKAGES = ("data-prepare", "model-registry", "select-best", "serve", "trainer")
 VERSIONS = {name: source_version(REPO / "packages" / name) for name in COMPONENT_PACKAGES}
 #: package folder → distribution name, which names the image
 IMAGES = {name: f"hydra-vertex-{name}" for name in COMPONENT_PACKAGES}
@@ -30,6 +30,9 @@ def test_dry_run_prints_every_build_with_its_tag(sdk: Callable[..., Any], tmp_pa
         assert f"--file {REPO}/packages/{name}/Dockerfile" in line
         assert "--build-arg BASE_IMAGE=oci-archive:/b.tar" in line
         assert line.endswith(f" {REPO}/packages/{name}")
+        # the serving image installs the trainer (not on a package index) from its source folder
+        sibling = f"--build-context trainer={REPO}/packages/trainer"
+        assert (sibling in line) == (name == "serve"), line
     assert lines[-1] == f"# then record {', '.join(IMAGES.values())} in {lock}"
     assert not lock.exists()  # a dry run writes nothing
 
@@ -89,7 +92,7 @@ def test_bad_input_is_one_clear_error(
         (
             ["--only", "hydra-yaml-lint"],
             1,
-            "unknown component hydra-yaml-lint; choose from data-prepare, select-best, trainer",
+            "unknown component hydra-yaml-lint; choose from data-prepare, model-registry, select-best, serve, trainer",
         ),
         (["--force"], 2, "--force only applies with --push"),
         (["--build-arg", "NOEQUALS"], 2, "write it as KEY=VALUE"),

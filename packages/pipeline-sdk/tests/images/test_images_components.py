@@ -35,7 +35,13 @@ def _package(
 
 def test_the_repo_components_are_the_packages_with_a_dockerfile() -> None:
     components = find_components(REPO / "packages")
-    assert [c.directory.name for c in components] == ["data-prepare", "select-best", "trainer"]
+    names = [c.directory.name for c in components]
+    assert names == ["data-prepare", "model-registry", "select-best", "serve", "trainer"]
+    # the sibling packages an image is built with, by folder name
+    assert {c.directory.name: c.workspace for c in components}["serve"] == {
+        "trainer": REPO / "packages" / "trainer"
+    }
+    assert all(not c.workspace for c in components if c.directory.name != "serve")
     for component in components:
         assert component.name == metadata.metadata(component.name)["Name"]  # the installed distribution
         assert component.dockerfile == component.directory / "Dockerfile"

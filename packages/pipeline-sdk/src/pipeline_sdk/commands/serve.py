@@ -68,6 +68,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("path", metavar="RUN_DIR|MODEL_DIR", type=Path)
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080; 0: any)")
     parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0: every interface, as "
+        "in the serving container)",
+    )
+    parser.add_argument(
         "overrides",
         nargs="*",
         metavar="SERVE_OVERRIDE",
@@ -86,7 +92,9 @@ def main(argv: list[str]) -> int:
                 "pip install -e packages/serve in this repository)"
             )
         env = {**os.environ, "AIP_STORAGE_URI": str(model_dir), "AIP_HTTP_PORT": str(args.port)}
-        os.execve(program, [program, *args.overrides], env)  # the server owns the terminal and Ctrl-C now
+        os.execve(
+            program, [program, f"host={args.host}", *args.overrides], env
+        )  # the server owns the terminal and Ctrl-C now
         return 0  # pragma: no cover - execve does not return
 
     return run_command("serve", body)

@@ -35,7 +35,7 @@ def build_spec(component: ComponentPackage, options: BuildOptions) -> BuildSpec:
         dockerfile=component.dockerfile,
         tag=image_tag(options.registry, component.name, component.version),
         build_args=dict(options.build_args),
-        build_contexts=dict(options.build_contexts),
+        build_contexts={**component.workspace, **options.build_contexts},
     )
 
 

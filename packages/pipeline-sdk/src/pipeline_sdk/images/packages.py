@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -18,11 +18,15 @@ else:  # pragma: no cover - Python 3.10
 
 @dataclass(frozen=True)
 class ComponentPackage:
-    """One component package: its distribution ``name``, source ``directory`` and ``version``."""
+    """One component package: its distribution ``name``, source ``directory`` and ``version``, and the
+    sibling packages it depends on (``workspace``: folder name → folder), which its image is built from
+    source as the build contexts of those names (``serve`` takes the trainer as ``--build-context
+    trainer=packages/trainer``), since they are not on a package index."""
 
     name: str
     directory: Path
     version: str
+    workspace: dict[str, Path] = field(default_factory=dict)
 
     @property
     def dockerfile(self) -> Path:
@@ -79,6 +83,24 @@ def check_installed_version(name: str, version: str, directory: Path) -> None:
         )
 
 
+def _workspace_dependencies(package_dir: Path, folders: dict[str, Path]) -> dict[str, Path]:
+    """The folders (of ``folders``: distribution name → folder) that ``package_dir`` requires."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    with (package_dir / "pyproject.toml").open("rb") as handle:
+        requirements = tomllib.load(handle).get("project", {}).get("dependencies", [])
+    needed = {}
+    for text in requirements:
+        try:
+            name = Requirement(text).name
+        except InvalidRequirement as e:
+            raise ImageBuildError(f"{package_dir / 'pyproject.toml'}: dependency {text!r}: {e}") from None
+        folder = folders.get(name.lower().replace("_", "-"))
+        if folder is not None:
+            needed[folder.name] = folder
+    return needed
+
+
 def find_components(packages_dir: Path, only: list[str] | None = None) -> list[ComponentPackage]:
     """Every ``packages/*/`` with a Dockerfile (sorted by folder), or just those ``only`` names.
 
@@ -96,10 +118,16 @@ def find_components(packages_dir: Path, only: list[str] | None = None) -> list[C
     if unknown:
         choices = ", ".join(folder.name for folder in folders)
         raise ImageBuildError(f"unknown component {', '.join(unknown)}; choose from {choices}")
+    siblings = {}
+    for folder in sorted(packages_dir.glob("*/")):
+        try:
+            siblings[read_project(folder)[0].lower()] = folder
+        except ImageBuildError:
+            continue  # not a package of this workspace
     components: list[ComponentPackage] = []
     for key in dict.fromkeys(found[n] for n in names):
         name, folder = key
         version = source_version(folder)
         check_installed_version(name, version, folder)
-        components.append(ComponentPackage(name, folder, version))
+        components.append(ComponentPackage(name, folder, version, _workspace_dependencies(folder, siblings)))
     return components
