@@ -121,7 +121,11 @@ class Cli:
     private_pem: bytes
 
     def env(self, fake: FakeVertexModels | None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "HYDRA_", "CLOUDSDK_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GOOGLE_", "HYDRA_", "CLOUDSDK_", "STORAGE_EMULATOR_HOST"))
+        }
         env.update(NO_GCE_CHECK="True", HOME=str(self.tmp / "home"), CLOUDSDK_CONFIG=str(self.tmp / "gcloud"))
         if fake is not None:
             key = self.tmp / f"sa-key-{fake.httpd.server_port}.json"
@@ -139,6 +143,7 @@ class Cli:
                 )
             )
             env["GOOGLE_APPLICATION_CREDENTIALS"] = str(key)
+            env["STORAGE_EMULATOR_HOST"] = fake.url  # Cloud Storage too: the fake's object routes
         return env
 
     def start(self, prog: str, *args: str, fake: FakeVertexModels | None = None) -> subprocess.Popen[str]:

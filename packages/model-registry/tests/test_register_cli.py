@@ -160,7 +160,17 @@ ROWS = {
     "goal": (["promotion.goal=up"], "promotion goal 'up'"),
     "model_name": (["registry.model_name=1model"], "is not a Vertex AI model ID"),
     "no_model_path": (["model.path=null"], "model.path is not set"),
-    "not_gs": (["model.uri=/data/model"], "model.uri '/data/model' is not a gs:// URI"),
+    "not_gs": (
+        ["model.uri=/data/model"],
+        "the model is at a local path (/data/model) and Vertex AI reads model files from Cloud Storage only: "
+        "set gcp.pipeline_root",
+    ),
+    "empty_gs": (["model.uri=gs://"], "model.uri 'gs://' is not a gs:// URI"),
+    "staging_not_gs": (
+        ["gcp.staging_uri=/tmp/root"],
+        "gcp.staging_uri '/tmp/root' is not a Cloud Storage place",
+    ),
+    "staging_bucket": (["gcp.staging_uri=gs://B_/root"], "is not a Cloud Storage place gs://BUCKET/PREFIX"),
     "no_image": (["registry.serving_image=''"], "registry.serving_image is empty"),
     "route": (["registry.predict_route=predict"], "is not an HTTP path"),
     "port": (["registry.port=0"], "registry.port is 0"),

@@ -48,6 +48,7 @@ def test_register_follows_training_with_the_configuration_compiled_in(repo: Path
         "register.version_aliases=[candidate,nightly]",
         "register.promote.margin=0.002",
         "+register.labels.team=vision",
+        "gcp.pipeline_root=gs://demo-bucket/runs",
     )
     register = tasks(result.spec)["register-model"]
     assert register["dependentTasks"] == ["train"]
@@ -58,6 +59,7 @@ def test_register_follows_training_with_the_configuration_compiled_in(repo: Path
         "project": "demo-project",
         "location": "europe-west4",
         "api_endpoint": "europe-west4-aiplatform.googleapis.com",
+        "staging_uri": "gs://demo-bucket/runs",
         "model_name": "hydra-fashion-mnist",
         "serving_image": serving_image,
         "version_aliases": '["candidate", "nightly"]',

@@ -109,7 +109,7 @@ def _register(cfg: DictConfig) -> None:
         metrics = _metrics(settings, False, None, candidate)
         message = f"{PROG}: skipped: {SKIP_REASON}"
     else:
-        registration = register(settings, trained)
+        registration = register(settings, trained, lambda text: print(f"{PROG}: note: {text}", flush=True))
         record = _record(settings, registration)
         markdown = registration_markdown(registration, settings.rule, settings.serving.image)
         metrics = _metrics(settings, True, registration, candidate)

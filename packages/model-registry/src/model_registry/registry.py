@@ -17,6 +17,7 @@ wins. Run one pipeline per model at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,13 +120,36 @@ def _move_alias(model: Any, settings: RegisterSettings) -> tuple[str, ...]:
     return tuple(merged.version_aliases)
 
 
-def register(settings: RegisterSettings, trained: TrainedModel) -> Registration:
-    """Register ``trained`` (at ``settings.model_uri``) as a new version of ``settings.model_id``."""
-    uri = check_artifact_uri(settings.model_uri)
+def _artifact_uri(settings: RegisterSettings, note: Callable[[str], None]) -> str:
+    """``model.uri`` when it is in Cloud Storage; a model at a local path is staged there first."""
+    if settings.model_uri.startswith("gs://"):
+        return check_artifact_uri(settings.model_uri)
+    if not settings.staging_uri:
+        raise RegistryError(
+            f"the model is at a local path ({settings.model_uri}) and Vertex AI reads model files from Cloud "
+            "Storage only: set gcp.pipeline_root (gcp.staging_uri, where the model is staged) or register from "
+            "a pipeline on Vertex AI (pipeline-sdk submit)"
+        )
+    from model_registry.staging import stage
+
+    staged = stage(settings.model_path, settings.staging_uri, settings.model_id, settings.service.project)
+    note(
+        f"staged the local model at {staged.uri} ({staged.uploaded} files uploaded, "
+        f"{staged.reused} already there)"
+    )
+    return staged.uri
+
+
+def register(
+    settings: RegisterSettings, trained: TrainedModel, note: Callable[[str], None] = lambda _: None
+) -> Registration:
+    """Register ``trained`` (at ``settings.model_uri``) as a new version of ``settings.model_id``; a model at a
+    local path is staged under ``settings.staging_uri`` first (``note`` hears where)."""
     if not settings.serving.image:
         raise RegistryError(
             "registry.serving_image is empty: a model version needs a serving container image"
         )
+    uri = _artifact_uri(settings, note)
     rule = settings.rule
     candidate = trained.figure(rule.metric) if rule.alias else None
     labels = version_labels(trained.metrics, rule.metric if rule.alias else "", uri, settings.labels)

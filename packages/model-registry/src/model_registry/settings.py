@@ -25,6 +25,8 @@ _LOCATION = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _ROUTE = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 _MACHINE_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 _ACCELERATOR = re.compile(r"[A-Z][A-Z0-9_]*")
+#: a Cloud Storage bucket name: 3-63 characters (up to 222 with dots) of a-z 0-9 - _ . between a letter or digit
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 MAX_JSON_BYTES = 1 << 16
 
 
@@ -59,6 +61,8 @@ class RegisterSettings:
     labels: dict[str, str]
     rule: Rule
     move_default: bool
+    #: '' or gs://BUCKET[/PREFIX]: where a model at a local path is staged before it is registered
+    staging_uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,24 @@ def service(gcp: Mapping[str, Any]) -> Service:
     if not _LOCATION.fullmatch(location):
         raise RegistryError(f"gcp.location {location!r} is not a region such as us-central1")
     return Service(project, location, _api_endpoint(_text(gcp.get("api_endpoint"), "gcp.api_endpoint")))
+
+
+def staging_uri(value: str, name: str = "gcp.staging_uri") -> str:
+    """'' or ``gs://BUCKET[/PREFIX]`` without a trailing slash."""
+    if not value:
+        return ""
+    bucket, _, prefix = value.removeprefix("gs://").partition("/")
+    if (
+        not value.startswith("gs://")
+        or not _BUCKET.fullmatch(bucket)
+        or any(ch in value for ch in "\r\n#?*[")
+    ):
+        raise RegistryError(
+            f"{name} {value!r} is not a Cloud Storage place gs://BUCKET/PREFIX (the pipeline root, where a model "
+            "at a local path is staged for registering)"
+        )
+    prefix = prefix.strip("/")
+    return f"gs://{bucket}/{prefix}" if prefix else f"gs://{bucket}"
 
 
 def json_setting(value: Any, name: str, kind: type) -> Any:
@@ -202,6 +224,7 @@ def register_settings(cfg: Any) -> RegisterSettings:
         labels=check_user_labels(labels, "registry.labels"),
         rule=how,
         move_default=bool(promotion.get("move_default", True)),
+        staging_uri=staging_uri(_text(cfg.gcp.get("staging_uri"), "gcp.staging_uri")),
     )
 
 
@@ -267,4 +290,5 @@ __all__ = [
     "json_setting",
     "register_settings",
     "service",
+    "staging_uri",
 ]

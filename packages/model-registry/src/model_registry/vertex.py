@@ -63,12 +63,18 @@ def service_errors(doing: str) -> Iterator[None]:
         raise RegistryError(one_line(f"{doing}: {_describe(exc)}")) from None
 
 
-def connect(where: Service) -> Any:
-    """``aiplatform``, initialised for ``where`` with Application Default Credentials over REST."""
+def default_credentials() -> Any:
+    """Application Default Credentials for the cloud-platform scope (Vertex AI and Cloud Storage)."""
     with service_errors("Application Default Credentials"):
         import google.auth
 
         credentials, _ = google.auth.default(scopes=list(SCOPES))
+    return credentials
+
+
+def connect(where: Service) -> Any:
+    """``aiplatform``, initialised for ``where`` with Application Default Credentials over REST."""
+    credentials = default_credentials()
     with service_errors("connecting to Vertex AI"):
         # the SDK logs each call at INFO on stderr and may warn about versions; the steps print their own
         # one-line progress, and an error stays one line
@@ -96,4 +102,4 @@ def not_found(call: Any, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-__all__ = ["connect", "not_found", "service_errors"]
+__all__ = ["connect", "default_credentials", "not_found", "service_errors"]

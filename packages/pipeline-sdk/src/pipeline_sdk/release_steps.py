@@ -3,7 +3,8 @@
 
 They are steps like the configured ones (a component YAML, an input from another step's output), with two
 differences: their other inputs are compiled in as constants from the configuration (``gcp.project``,
-``gcp.region``, ``gcp.api_endpoint``, the serving image, the model and endpoint settings), not pipeline
+``gcp.region``, ``gcp.api_endpoint``, ``gcp.pipeline_root``, the serving image, the model and endpoint
+settings), not pipeline
 parameters; and in a sweep they run once after the trials, registering the selected model
 (``register.sweep_model``) instead of a trial's. The programs behind them are in the
 ``hydra-vertex-model-registry`` package; an empty ``project`` makes them skip with one line, which is what
@@ -57,6 +58,9 @@ def release_constants(cfg: DictConfig, name: str) -> dict[str, Any]:
         register = cfg.register
         return {
             **where,
+            # a local run's model is a local directory: the step copies it here first (Vertex AI reads a
+            # model's files from Cloud Storage only)
+            "staging_uri": cfg.gcp.pipeline_root or "",
             "model_name": register.model_name,
             "serving_image": _serving_image(cfg),
             "version_aliases": json.dumps(list(register.version_aliases)),

@@ -16,7 +16,8 @@ What it emulates (each with its public source in docs/vertex-behaviour.md, "Mode
   ``-default`` is refused (exactly one version holds ``default``); the name must carry a version ID.
 - Alias format ``[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]``; label rules (at most 64; keys 1-63 characters starting
   with a lowercase letter, values up to 63; lowercase letters, digits, ``_`` and ``-``); an upload's
-  ``artifactUri`` is ``gs://`` and comes with a container image.
+  ``artifactUri`` is ``gs://`` (anything else is 400 INVALID_ARGUMENT: Vertex AI reads model files from
+  Cloud Storage only, row M12) and comes with a container image.
 - ``POST .../endpoints`` (an operation), ``GET .../endpoints?filter=display_name="X"``, ``GET`` one endpoint,
   ``POST .../endpoints/E:deployModel`` (an operation): ``trafficSplit`` key ``"0"`` is the model being
   deployed; the values must add up to 100; an empty split leaves the endpoint's split as it was; the deployed
@@ -47,6 +48,7 @@ from urllib.parse import unquote
 
 from submit_fakes.google import FakeGoogle
 from submit_fakes.server import Recorded, Reply, google_error
+from submit_fakes.storage_objects import StorageObjectRoutes
 
 V1 = "type.googleapis.com/google.cloud.aiplatform.v1."
 ALIAS = re.compile(r"[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]")
@@ -432,12 +434,14 @@ class ModelRegistryRoutes:
         return self._reply_operation(operation)
 
 
-class FakeVertexModels(ModelRegistryRoutes, FakeGoogle):
-    """FakeGoogle (token endpoint, PipelineService, ...) with the Model Registry and endpoint routes."""
+class FakeVertexModels(ModelRegistryRoutes, StorageObjectRoutes, FakeGoogle):
+    """FakeGoogle (token endpoint, PipelineService, ...) with the Model Registry and endpoint routes and Cloud
+    Storage objects (:mod:`submit_fakes.storage_objects`: register-model stages a local model there)."""
 
     def __init__(self, public_key_pem: bytes) -> None:
         super().__init__(public_key_pem)
         self.install_model_registry()
+        self.install_storage_objects()
 
 
 __all__ = ["FakeModel", "FakeVertexModels", "ModelRegistryRoutes"]
