@@ -22,6 +22,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "packages" / "pipeline-sdk" / "tests" / "submit"))
+from submit_fakes.credentials import new_key_pair, write_key_file  # noqa: E402
 from submit_fakes.model_registry import FakeVertexModels  # noqa: E402
 
 PROJECT, LOCATION = "demo-project", "us-central1"
@@ -79,17 +80,7 @@ def trained(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def rsa_key() -> tuple[bytes, bytes]:
     """The service account's key pair (private PKCS8 PEM, public PEM)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
+    return new_key_pair()
 
 
 @pytest.fixture
@@ -128,19 +119,11 @@ class Cli:
         }
         env.update(NO_GCE_CHECK="True", HOME=str(self.tmp / "home"), CLOUDSDK_CONFIG=str(self.tmp / "gcloud"))
         if fake is not None:
-            key = self.tmp / f"sa-key-{fake.httpd.server_port}.json"
-            key.write_text(
-                json.dumps(
-                    {
-                        "type": "service_account",
-                        "project_id": PROJECT,
-                        "private_key_id": "test-key-1",
-                        "private_key": self.private_pem.decode(),
-                        "client_email": SA_EMAIL,
-                        "client_id": "1234567890",
-                        "token_uri": f"{fake.url}/token",
-                    }
-                )
+            key = write_key_file(
+                self.tmp / f"sa-key-{fake.httpd.server_port}.json",
+                self.private_pem,
+                f"{fake.url}/token",
+                email=SA_EMAIL,
             )
             env["GOOGLE_APPLICATION_CREDENTIALS"] = str(key)
             env["STORAGE_EMULATOR_HOST"] = fake.url  # Cloud Storage too: the fake's object routes

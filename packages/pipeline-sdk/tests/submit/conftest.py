@@ -2,7 +2,6 @@
 Pipelines API, each a real HTTP server on 127.0.0.1), credentials, a compiled test pipeline and the CLI."""
 
 # No `from __future__ import annotations`: kfp reads the test pipeline's annotations as types.
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,13 +12,12 @@ import pytest
 
 # the fakes live beside this file (tests import no modules of each other: fixtures hand them out)
 sys.path.insert(0, str(Path(__file__).parent))
+from submit_fakes.credentials import SA_EMAIL, new_key_pair, write_key_file
 from submit_fakes.google import FakeGoogle
 from submit_fakes.kfp import FakeKfp
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
-PROJECT = "demo-project"
 REGION = "us-central1"
-SA_EMAIL = "submitter@demo-project.iam.gserviceaccount.com"
 
 
 _PREPARE = """
@@ -133,18 +131,8 @@ class ServiceAccountKey:
 
 @pytest.fixture(scope="session")
 def rsa_key() -> tuple[bytes, bytes]:
-    """A fresh RSA key pair (private PKCS8 PEM, public PEM): the service account's key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
+    """The service account's key pair (private PKCS8 PEM, public PEM)."""
+    return new_key_pair()
 
 
 @pytest.fixture(scope="session")
@@ -159,43 +147,12 @@ def fake_google(rsa_key: tuple[bytes, bytes]) -> Iterator[FakeGoogle]:
         yield server
 
 
-def write_key_file(path: Path, private_pem: bytes, token_uri: str) -> Path:
-    """A service-account JSON key as the IAM console issues it, with its token endpoint at ``token_uri``."""
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": PROJECT,
-                "private_key_id": "test-key-1",
-                "private_key": private_pem.decode(),
-                "client_email": SA_EMAIL,
-                "client_id": "1234567890",
-                "token_uri": token_uri,
-            }
-        )
-    )
-    return path
-
-
 @pytest.fixture
 def adc(
     tmp_path: Path, fake_google: FakeGoogle, rsa_key: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> ServiceAccountKey:
     """Application Default Credentials: a real service-account key file whose token_uri is the fake."""
-    key_file = tmp_path / "sa-key.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": PROJECT,
-                "private_key_id": "test-key-1",
-                "private_key": rsa_key[0].decode(),
-                "client_email": SA_EMAIL,
-                "client_id": "1234567890",
-                "token_uri": f"{fake_google.url}/token",
-            }
-        )
-    )
+    key_file = write_key_file(tmp_path / "sa-key.json", rsa_key[0], f"{fake_google.url}/token")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_google.url)
     return ServiceAccountKey(key_file, rsa_key[1])

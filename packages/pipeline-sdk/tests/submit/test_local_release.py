@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from submit_fakes.credentials import write_key_file
 from submit_fakes.model_registry import FakeVertexModels
 from submit_fakes.server import Recorded
 
@@ -128,8 +129,6 @@ def test_with_gcp_settings_it_registers_the_trained_model_in_the_fake(
     tmp_path: Path,
     deploy: bool,
 ) -> None:
-    from conftest import write_key_file
-
     with FakeVertexModels(rsa_key[1]) as fake:
         key = write_key_file(tmp_path / "sa-key.json", rsa_key[0], f"{fake.url}/token")
         result = tiny_run(
