@@ -281,7 +281,13 @@ class Sandbox:
                 skip = name in takes_value and "=" not in token
             elif "=" in token:
                 overrides.append(token)
-        if overrides:
+        if overrides and subcommand == "serve":  # overrides of the serving program's own config
+            result = subprocess.run(
+                ["serve", "--cfg", "job", *overrides], env=self.env, capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                problems.append(f"{command}\n  `serve` refuses its overrides: {result.stderr.strip()[-800:]}")
+        elif overrides:
             out = self.root / f"cloud-{command.slug}.yaml"
             sweep = ["-m"] if {"-m", "--multirun"} & set(args) else []  # a sweep compiles as a sweep
             result = subprocess.run(
