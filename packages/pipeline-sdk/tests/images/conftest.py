@@ -4,6 +4,8 @@ Nothing here pulls from a container registry. The base image is a ``debootstrap 
 Debian root filesystem with python3 from Debian packages, committed by buildah to an OCI archive that
 Dockerfiles use as ``FROM oci-archive:PATH``. The archive is cached under ``$PIPELINE_SDK_TEST_CACHE``
 (default ``~/.cache/pipeline-sdk-tests``) keyed by everything that goes into it, so reruns skip debootstrap.
+``torch_base_image`` (that base plus torch/torchvision, a stand-in for a PyTorch image) is cached the same
+way.
 """
 
 from __future__ import annotations
@@ -161,6 +163,63 @@ def torch_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     (directory / "constraints.txt").write_text("\n".join(LOCAL_TORCH) + "\n")
     return directory
+
+
+# A PyTorch base image the way the serve/trainer Dockerfiles expect one (their default BASE_IMAGE is
+# pytorch/pytorch): torch and torchvision in the image's python3, the Debian base's python3-venv beside them.
+# A throw-away venv's pip installs them into the system python3 (/usr/local/lib/python3.*/dist-packages) from
+# the wheelhouse; their pure-Python dependencies come from the index, as in the component builds.
+# torchvision 0.28.0 here is PyPI's CUDA build (no CPU build is on this machine): its compiled ops need
+# libtorch_cuda, so `import torchvision` fails against the CPU torch. Nothing the images serve or train with
+# imports it (the trainer's benchmark baseline and data-prepare's upstream-MD5 lookup do); it is there
+# because the packages require it and a PyTorch base image has it.
+TORCH_BASE_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM scratch AS wheelhouse
+FROM ${BASE_IMAGE}
+RUN --mount=type=bind,from=wheelhouse,target=/wheelhouse \\
+    python3 -m venv /tmp/pip \\
+ && /tmp/pip/bin/pip --python /usr/bin/python3 install --no-cache-dir --disable-pip-version-check \\
+      --break-system-packages --root-user-action=ignore --find-links /wheelhouse \\
+      --constraint /wheelhouse/constraints.txt torch torchvision \\
+ && rm -rf /tmp/pip \\
+ && python3 -c "import torch"
+"""
+
+
+def build_torch_base(archive: Path, storage: BuildahStorage, base: str, wheelhouse: Path, work: Path) -> None:
+    """Build :data:`TORCH_BASE_DOCKERFILE` on ``base`` and commit it to ``archive`` (an OCI archive)."""
+    (work / "Dockerfile").write_text(TORCH_BASE_DOCKERFILE)
+    tag = f"localhost/pipeline-sdk-test/torch-base:{os.getpid()}"
+    storage.buildah("build", "--isolation", "chroot", "--layers=false", "--build-arg", f"BASE_IMAGE={base}",
+                    "--build-context", f"wheelhouse={wheelhouse}", "--tag", tag, str(work),
+                    timeout=1800)  # fmt: skip
+    try:
+        partial = archive.with_name(f".{archive.name}.{os.getpid()}.partial")  # parallel sessions: one wins
+        storage.buildah("push", tag, f"oci-archive:{partial}", timeout=1800)
+        partial.replace(archive)
+    finally:
+        subprocess.run(["buildah", "rmi", tag], env=storage.env, capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def torch_base_image(
+    buildah_storage: BuildahStorage, debian_base_image: str, torch_wheelhouse: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str:  # fmt: skip
+    """``oci-archive:PATH`` of the Debian base with torch/torchvision in its python3 (built once, cached).
+
+    The stand-in for a PyTorch base image (``BASE_IMAGE`` of the trainer and serve Dockerfiles). The cache
+    key covers the recipe, the Debian base's own key and the torch pins; the index's dependencies of torch
+    are whatever the first build resolved.
+    """
+    inputs = [TORCH_BASE_DOCKERFILE, debian_base_image.rsplit("/", 1)[-1], LOCAL_TORCH]
+    key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:16]
+    archive = _cache_dir() / f"debian-{DEBIAN_SUITE}-python3-torch-{key}.oci.tar"
+    if not archive.is_file():
+        work = tmp_path_factory.mktemp("torch-base")
+        build_torch_base(archive, buildah_storage, debian_base_image, torch_wheelhouse, work)
+    return f"oci-archive:{archive}"
 
 
 class _Registry:
