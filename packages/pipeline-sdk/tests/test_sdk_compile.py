@@ -65,7 +65,7 @@ def test_compiled_default_pipeline_loads_back_with_kfp(sdk: Callable, tmp_path: 
     defaults = {k: v["defaultValue"] for k, v in spec["root"]["inputDefinitions"]["parameters"].items()}
     assert defaults == {
         "dataset": "fashion_mnist",
-        "epochs": 3.0,
+        "epochs": 5.0,
         "learning_rate": 0.032,
         "batch_size": 256.0,
         "seed": 42.0,
