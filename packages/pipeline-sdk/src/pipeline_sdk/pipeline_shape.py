@@ -157,7 +157,8 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
     """``ordered`` with each step's stage set for ``sweep``; a sweep step reading a swept parameter, or a
     step reading a sweep step, is an error."""
     swept = set(sweep.parameters)
-    after_steps = {str(name) for name in cfg.sweep.steps} | set(release_entries(cfg, True))
+    release = {p.name for p in ordered} & {REGISTER_STEP, DEPLOY_STEP}  # after the trials, as sweep steps
+    after_steps = {str(name) for name in cfg.sweep.steps} | release
     trial: set[str] = set()
     staged: list[StepPlan] = []
     for plan in ordered:
