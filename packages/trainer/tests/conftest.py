@@ -36,15 +36,33 @@ def _patterns(labels: np.ndarray, rng: np.random.Generator, size: int) -> np.nda
     return images.clip(0, 255).astype(np.uint8)
 
 
+def _colour(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """N x H x W x 3 images whose class also shows in the colour: the block lights its class's channel."""
+    colour = np.repeat(images[..., None] // 3, 3, axis=3)
+    colour[np.arange(len(labels)), :, :, labels] = images
+    return colour
+
+
 def write_dataset(
-    root: Path, *, train: int = 600, test: int = 150, size: int = 12, gz: bool = True, manifest: bool = True
+    root: Path,
+    *,
+    train: int = 600,
+    test: int = 150,
+    size: int = 12,
+    gz: bool = True,
+    manifest: bool = True,
+    channels: int = 1,
 ) -> Path:
+    """A learnable dataset directory; ``channels=3`` writes N x H x W x 3 images (IDX magic 0x0804)."""
     rng = np.random.default_rng(0)
     root.mkdir(parents=True, exist_ok=True)
     splits = {"train": train, "t10k": test}
     for split, count in splits.items():
         labels = rng.integers(0, len(CLASS_NAMES), size=count).astype(np.uint8)
-        for kind, data in (("images-idx3", _patterns(labels, rng, size)), ("labels-idx1", labels)):
+        images = _patterns(labels, rng, size)
+        if channels == 3:
+            images = _colour(images, labels)
+        for kind, data in (("images-idx3", images), ("labels-idx1", labels)):
             name = f"{split}-{kind}-ubyte"
             raw = idx_bytes(data)
             if gz:
@@ -63,6 +81,7 @@ def write_dataset(
                     "dataset": "tiny",
                     "num_classes": len(CLASS_NAMES),
                     "class_names": CLASS_NAMES,
+                    "channels": channels,
                     "files": files,
                     "producer": {"name": "tests", "version": "0"},
                 }
@@ -85,6 +104,12 @@ def set_labels() -> Callable[[Path, str, np.ndarray], None]:
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_dataset(tmp_path_factory.mktemp("tiny") / "data")
+
+
+@pytest.fixture(scope="session")
+def make_colour_data() -> Callable[[Path], Path]:
+    """Writes the tiny dataset with N x H x W x 3 images (the class also lights one colour channel)."""
+    return lambda root: write_dataset(root, channels=3)
 
 
 @pytest.fixture

@@ -158,3 +158,40 @@ def test_without_a_manifest_num_classes_allows_unused_classes(make_data) -> None
 def test_num_classes_must_agree_with_the_manifest(make_data) -> None:
     with pytest.raises(DatasetError, match=r"data\.num_classes=4 but .*manifest\.json declares 3 classes"):
         load_idx_dataset(make_data(), num_classes=4)
+
+
+def test_colour_images_keep_their_channel_axis(make_data) -> None:
+    ds = load_idx_dataset(make_data(channels=3))
+    assert ds.train_images.shape == (600, 12, 12, 3) and ds.test_images.shape == (150, 12, 12, 3)
+    assert (ds.channels, ds.image_size) == (3, 12)
+    assert ds.manifest is not None and ds.manifest["channels"] == 3
+
+
+def test_a_manifest_declaring_other_channels_is_refused(make_data) -> None:
+    root = make_data(channels=3)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["channels"] = 1
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="declares 1 channels but the images have 3"):
+        load_idx_dataset(root)
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((5, 12, 12, 2), r"shape \[5, 12, 12, 2\], expected N x H x W or N x H x W x C with 1 or 3 channels"),
+        ((5, 12, 10), "holds 12x10 images; the networks take square images"),
+    ],
+)
+def test_image_layouts_the_networks_cannot_take_are_refused(
+    make_data, shape: tuple[int, ...], message: str
+) -> None:
+    root = make_data(manifest=False)
+    header = bytes([0, 0, 8, len(shape)]) + b"".join(d.to_bytes(4, "big") for d in shape)
+    for split in ("train", "t10k"):
+        body = np.zeros(shape, dtype=np.uint8).tobytes()
+        (root / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + body))
+        labels = bytes([0, 0, 8, 1]) + shape[0].to_bytes(4, "big") + bytes(range(3)) + bytes(shape[0] - 3)
+        (root / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(labels))
+    with pytest.raises(DatasetError, match=message):
+        load_idx_dataset(root)

@@ -54,6 +54,8 @@ RULES: tuple[Rule, ...] = (
     ("data.split_seed", _integer, "an integer"),
     ("data.shuffle_seed", _optional(_integer), "an integer or null"),
     ("data.num_classes", _optional(lambda v: _integer(v) and v >= 1), "an integer >= 1 or null"),
+    ("data.image_size", _optional(lambda v: _integer(v) and v >= 1), "an integer >= 1 or null"),
+    ("data.channels", _optional(lambda v: v in (1, 3) and not isinstance(v, bool)), "1, 3 or null"),
     ("data.augment.enabled", lambda v: isinstance(v, bool), "true or false"),
     ("data.augment.max_shift", lambda v: _integer(v) and v >= 0, "an integer >= 0"),
     ("data.augment.hflip", lambda v: isinstance(v, bool), "true or false"),

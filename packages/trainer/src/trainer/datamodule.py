@@ -14,7 +14,7 @@ from trainer.augment import augment_batch
 from trainer.batches import TensorBatches
 from trainer.errors import DatasetError
 from trainer.idx import IdxDataset, load_idx_dataset
-from trainer.preprocess import normalise_, to_unit_scale
+from trainer.preprocess import channels_first, normalise_, to_unit_scale
 
 
 class IdxDataModule(pl.LightningDataModule):
@@ -41,6 +41,7 @@ class IdxDataModule(pl.LightningDataModule):
         augment: dict[str, Any] | None = None,
         num_classes: int | None = None,
         image_size: int | None = None,
+        channels: int | None = None,
     ) -> None:
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
@@ -54,6 +55,7 @@ class IdxDataModule(pl.LightningDataModule):
         self.augment = dict(augment or {})
         self.expected_num_classes = num_classes
         self.expected_image_size = image_size
+        self.expected_channels = channels
         self.dataset: IdxDataset | None = None
         self.mean = 0.0
         self.std = 1.0
@@ -64,10 +66,15 @@ class IdxDataModule(pl.LightningDataModule):
         if self.dataset is not None:
             return
         dataset = load_idx_dataset(self.data_dir, num_classes=self.expected_num_classes)
-        size = dataset.train_images.shape[-1]
+        size = dataset.image_size
         if self.expected_image_size is not None and size != self.expected_image_size:
             raise DatasetError(
                 f"data.image_size={self.expected_image_size} but {self.data_dir} has {size}-pixel images"
+            )
+        if self.expected_channels is not None and dataset.channels != self.expected_channels:
+            raise DatasetError(
+                f"data.channels={self.expected_channels} but {self.data_dir} has {dataset.channels}-channel "
+                "images"
             )
         self.dataset = dataset
 
@@ -95,8 +102,8 @@ class IdxDataModule(pl.LightningDataModule):
             )
         self._agree_on_seed()
         device = self._device()
-        train_x = to_unit_scale(torch.from_numpy(ds.train_images).to(device))
-        test_x = to_unit_scale(torch.from_numpy(ds.test_images).to(device))
+        train_x = to_unit_scale(channels_first(torch.from_numpy(ds.train_images)).to(device))
+        test_x = to_unit_scale(channels_first(torch.from_numpy(ds.test_images)).to(device))
         train_y = torch.from_numpy(ds.train_labels).to(device)
         test_y = torch.from_numpy(ds.test_labels).to(device)
         val_idx, fit_idx = (i.to(device) for i in split_indices(len(train_y), self.val_size, self.split_seed))

@@ -2,8 +2,11 @@
 
 The directory holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
 ``t10k-labels-idx1-ubyte``, each gzip-compressed (``.gz``) or plain, and optionally the ``manifest.json``
-written by data-prepare (``num_classes``, ``class_names``, per-file sha256 digests). When the manifest lists a
-file's sha256 the file must match it; labels must lie within the declared classes.
+written by data-prepare (``num_classes``, ``class_names``, ``channels``, per-file sha256 digests). When the
+manifest lists a file's sha256 the file must match it; labels must lie within the declared classes.
+
+Images are square: ``N x H x W`` (grey, the MNIST family) or ``N x H x W x C`` with ``C`` 1 or 3 (what
+``data-prepare dataset=image_folder`` publishes for RGB); :attr:`IdxDataset.train_images` keeps that layout.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import numpy as np
 from trainer.errors import DatasetError
 
 IMAGES_MAGIC = 2051
+#: unsigned-byte images with a trailing channel axis (N x H x W x C)
+COLOUR_IMAGES_MAGIC = 2052
 LABELS_MAGIC = 2049
 SPLIT_FILES: dict[str, tuple[str, str]] = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -31,7 +36,7 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True)
 class IdxDataset:
-    """Train and test images (uint8, N x H x W) and labels (int64, N) with class metadata."""
+    """Train and test images (uint8, N x H x W or N x H x W x C) and labels (int64, N) with class metadata."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -43,6 +48,16 @@ class IdxDataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def image_size(self) -> int:
+        """Height (= width) of every image."""
+        return int(self.train_images.shape[1])
+
+    @property
+    def channels(self) -> int:
+        """Colour channels: 1 for grey (N x H x W files), else the last dimension."""
+        return 1 if self.train_images.ndim == 3 else int(self.train_images.shape[3])
 
 
 def _resolve(data_dir: Path, stem: str) -> Path | None:
@@ -81,13 +96,15 @@ def _manifest_digest(manifest: dict[str, Any] | None, name: str) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def _decode_idx(path: Path, raw: bytes, expected_magic: int) -> np.ndarray:
+def _decode_idx(path: Path, raw: bytes, expected_magic: int | tuple[int, ...]) -> np.ndarray:
     """Decode one IDX file's bytes (unsigned-byte data) into an array shaped by its header."""
     if len(raw) < 8:
         raise DatasetError(f"{path} is not an IDX file: only {len(raw)} bytes")
     magic = int.from_bytes(raw[:4], "big")
-    if magic != expected_magic:
-        raise DatasetError(f"{path} has IDX magic number {magic}, expected {expected_magic}")
+    allowed = expected_magic if isinstance(expected_magic, tuple) else (expected_magic,)
+    if magic not in allowed:
+        shown = " or ".join(map(str, allowed))
+        raise DatasetError(f"{path} has IDX magic number {magic}, expected {shown}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
@@ -97,7 +114,9 @@ def _decode_idx(path: Path, raw: bytes, expected_magic: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def read_idx(path: Path, expected_magic: int, manifest: dict[str, Any] | None = None) -> np.ndarray:
+def read_idx(
+    path: Path, expected_magic: int | tuple[int, ...], manifest: dict[str, Any] | None = None
+) -> np.ndarray:
     """Read and decode one IDX file, gzip-compressed (``.gz``) or plain."""
     return _decode_idx(path, _read_bytes(path, manifest), expected_magic)
 
@@ -174,6 +193,27 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(text) + (", ..." if len(spans) > 5 else "")
 
 
+def _check_image_layout(path: Path, images: np.ndarray) -> None:
+    """Square images, grey (N x H x W) or with a trailing channel axis of 1 or 3 (N x H x W x C)."""
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[3] not in (1, 3)):
+        raise DatasetError(
+            f"{path} holds images of shape {list(images.shape)}, expected N x H x W or N x H x W x C "
+            "with 1 or 3 channels"
+        )
+    if images.shape[1] != images.shape[2]:
+        raise DatasetError(
+            f"{path} holds {images.shape[1]}x{images.shape[2]} images; the networks take square images "
+            "(data-prepare dataset=image_folder resizes to dataset.image_size)"
+        )
+
+
+def _check_declared_channels(manifest: dict[str, Any] | None, images: np.ndarray, data_dir: Path) -> None:
+    declared = manifest.get("channels") if manifest else None
+    found = 1 if images.ndim == 3 else int(images.shape[3])
+    if declared is not None and declared != found:
+        raise DatasetError(f"{data_dir / MANIFEST} declares {declared} channels but the images have {found}")
+
+
 def load_idx_dataset(data_dir: str | Path, num_classes: int | None = None) -> IdxDataset:
     """Load and validate a dataset directory; every problem raises :class:`DatasetError` naming it.
 
@@ -195,10 +235,9 @@ def load_idx_dataset(data_dir: str | Path, num_classes: int | None = None) -> Id
         images_path = _resolve(data_dir, images_stem)
         labels_path = _resolve(data_dir, labels_stem)
         assert images_path is not None and labels_path is not None
-        images = read_idx(images_path, IMAGES_MAGIC, manifest)
+        images = read_idx(images_path, (IMAGES_MAGIC, COLOUR_IMAGES_MAGIC), manifest)
         labels = read_idx(labels_path, LABELS_MAGIC, manifest)
-        if images.ndim != 3:
-            raise DatasetError(f"{images_path} holds {images.ndim}-d data, expected N x H x W images")
+        _check_image_layout(images_path, images)
         if labels.ndim != 1:
             raise DatasetError(f"{labels_path} holds {labels.ndim}-d data, expected a vector of labels")
         if len(images) != len(labels) or len(images) == 0:
@@ -212,6 +251,7 @@ def load_idx_dataset(data_dir: str | Path, num_classes: int | None = None) -> Id
             f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}"
         )
     class_names = _class_names(manifest, [arrays["train"][1], arrays["test"][1]], data_dir, num_classes)
+    _check_declared_channels(manifest, arrays["train"][0], data_dir)
     return IdxDataset(
         train_images=arrays["train"][0],
         train_labels=arrays["train"][1],

@@ -100,7 +100,7 @@ class Predictor:
             raise TrainerError(f"the model takes {size}x{size} images, got {shape[-2]}x{shape[-1]}")
 
     def classify(self, images: Any, *, batch_size: int = 1024) -> Classification:
-        """Classes and class probabilities of raw ``uint8`` images (N x H x W, pixels 0-255).
+        """Classes and class probabilities of raw ``uint8`` images (N x H x W, or N x C x H x W; pixels 0-255).
 
         ``batch_size`` images go through the network at a time; a smaller batch is one forward pass.
         """
@@ -150,7 +150,10 @@ def load_predictor(output_dir: str | Path, device: str = "cpu") -> Predictor:
     cfg = OmegaConf.load(output_dir / CONFIG_FILE)
     net = _build_network(cfg, output_dir).to(device)
     image_size = OmegaConf.select(cfg, "data.image_size")
-    channels = OmegaConf.select(cfg, "model.net.in_channels", default=1)
+    # data.channels is recorded since colour datasets; older artifacts were grey or name the CNN's input
+    channels = OmegaConf.select(cfg, "data.channels") or OmegaConf.select(
+        cfg, "model.net.in_channels", default=1
+    )
     num_classes = OmegaConf.select(cfg, "data.num_classes")
     class_names = metrics.get("class_names") or [str(i) for i in range(int(num_classes or 0))]
     return Predictor(
@@ -166,7 +169,8 @@ def load_predictor(output_dir: str | Path, device: str = "cpu") -> Predictor:
 def predict(
     output_dir: str | Path, images: Any, *, batch_size: int = 1024, device: str = "cpu"
 ) -> np.ndarray:
-    """Predicted class indices for raw ``uint8`` images (N x H x W, pixels 0-255, as in the IDX files).
+    """Predicted class indices for raw ``uint8`` images (N x H x W, pixels 0-255, as in the IDX files; a colour
+    model takes N x C x H x W, the dataset files' N x H x W x C transposed).
 
     Applies the training preprocessing recorded in the artifact's ``metrics.json`` (``/ 255``, then the
     training split's mean and std), so the predictions are those the recorded test accuracy was measured on.

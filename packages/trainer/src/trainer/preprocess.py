@@ -12,6 +12,13 @@ import torch
 PIXEL_SCALE = 255
 
 
+def channels_first(images: torch.Tensor) -> torch.Tensor:
+    """Dataset-file layout (N x H x W, or N x H x W x C for colour) as the networks' N x C x H x W."""
+    if images.dim() == 3:
+        return images.unsqueeze(1)
+    return images.permute(0, 3, 1, 2).contiguous()
+
+
 def to_unit_scale(images: torch.Tensor) -> torch.Tensor:
     """uint8 images (N x H x W or N x 1 x H x W) as float32 N x 1 x H x W on the 0-1 scale."""
     if images.dtype != torch.uint8:

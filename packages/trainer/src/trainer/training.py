@@ -60,7 +60,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     have been built. Raises :class:`~trainer.errors.TrainerError` for problems the user can fix (bad config
     values, missing data, unwritable output directory, NaN loss, out of memory).
     """
-    cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes and image_size below
+    cfg = copy.deepcopy(cfg)  # filled in with the dataset's num_classes, image_size and channels below
     check_config(cfg)
     check_kfp_config(cfg.get("kfp") or {})
     cluster = cluster_from_env()
@@ -211,7 +211,11 @@ def _build_run(cfg: DictConfig, output_dir: Path, cluster: ClusterSpec | None) -
     dataset = datamodule.dataset
     with open_dict(cfg):
         cfg.data.num_classes = dataset.num_classes
-        cfg.data.image_size = int(dataset.train_images.shape[-1])
+        cfg.data.image_size = dataset.image_size
+        cfg.data.channels = dataset.channels
+        if "input_size" in cfg.model.net and cfg.model.net.input_size is None:
+            # a fully connected network's input is the flattened image
+            cfg.model.net.input_size = dataset.channels * dataset.image_size**2
     model = _build(cfg.model, _convert_="object")
     callbacks, history, best = _callbacks(cfg, output_dir, progress)
     loggers = _instantiate_all(cfg.get("logger"))
