@@ -149,8 +149,11 @@ def fast_overrides(tiny_data: Path, tmp_path: Path) -> list[str]:
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    def run(
+        *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The trainer CLI in ``tmp_path``, with ``env`` added to this process's environment."""
+        env = {**{k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}, **(env or {})}
         return subprocess.run(
             [TRAINER, *args],
             cwd=tmp_path,

@@ -204,6 +204,7 @@ def _build_run(cfg: DictConfig, output_dir: Path, cluster: ClusterSpec | None) -
     from trainer.checkpoint_io import AtomicCheckpointIO
     from trainer.cluster import CLUSTER_SPEC, VertexEnvironment
     from trainer.precision import resolve_precision
+    from trainer.vertex_tensorboard import vertex_tensorboard_logger
 
     progress = _progress_mode(cfg)
     datamodule = _build(cfg.data, _convert_="object")
@@ -219,6 +220,9 @@ def _build_run(cfg: DictConfig, output_dir: Path, cluster: ClusterSpec | None) -
     model = _build(cfg.model, _convert_="object")
     callbacks, history, best = _callbacks(cfg, output_dir, progress)
     loggers = _instantiate_all(cfg.get("logger"))
+    vertex_tensorboard = vertex_tensorboard_logger()
+    if vertex_tensorboard is not None:
+        loggers.append(vertex_tensorboard)
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     assert isinstance(trainer_cfg, dict)
     trainer_cfg["precision"] = resolve_precision(trainer_cfg.get("precision"), trainer_cfg.get("accelerator"))
