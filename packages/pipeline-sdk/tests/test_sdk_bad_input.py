@@ -141,6 +141,45 @@ CASES = [
     Case("serve-a-plain-directory", ("serve", "."), 2, "is neither a model directory (model.pt, config.yaml, "
          "metrics.json) nor a run directory (run.json)"),
     Case("serve-a-bad-port", ("serve", ".", "--port", "70000"), 2, "--port must be 0 to 65535, got 70000"),
+    # environments and `runs` (issue "Operate it")
+    Case("env-misspelt", ("submit", "--dry-run", "env=prd"), 2,
+         "env=prd: no such environment; choose from example-prod, local"),
+    Case("env-misspelt-runs", ("runs", "list", "env=prd"), 2,
+         "env=prd: no such environment; choose from example-prod, local"),
+    Case("env-unknown-key", ("compile", "env=example-prod"), 1,
+         "env/example-prod.yaml:20:3: unknown config key 'gcp.projcet'", ("  project: my-prod", "  projcet: x\n  project: my-prod")),
+    Case("runs-bad-state", ("runs", "list", "--state", "DONE"), 2,
+         "--state DONE: not a state of Vertex AI pipeline jobs; choose from QUEUED, PENDING, RUNNING"),
+    Case("runs-bad-state-kfp", ("runs", "list", "backend=kfp", "--state", "STOPPED"), 2,
+         "--state STOPPED: not a state of Kubeflow Pipelines runs"),
+    Case("runs-zero-limit", ("runs", "list", "--limit", "0"), 2, "--limit must be at least 1, got 0"),
+    Case("runs-word-limit", ("runs", "list", "--limit", "many"), 2, "argument --limit: invalid int value: 'many'"),
+    Case("runs-bad-run", ("runs", "show", "../etc/passwd"), 2, "RUN '../etc/passwd' is not a pipeline job"),
+    Case("runs-bad-kfp-run", ("runs", "cancel", "a b", "backend=kfp"), 2, "RUN 'a b' is not a KFP run"),
+    Case("runs-no-run", ("runs", "cancel"), 2, "runs cancel takes one RUN, got no RUN"),
+    Case("runs-two-runs", ("runs", "show", "a", "b"), 2, "runs show takes one RUN, got 2 runs (a, b)"),
+    Case("runs-unknown-action", ("runs", "stop", "a"), 2, "unknown action 'stop'; choose from list, show, cancel"),
+    Case("runs-without-credentials", ("runs", "list"), 1, "no usable Google Cloud credentials"),
+    Case("runs-kfp-without-host", ("runs", "show", "r1", "backend=kfp"), 1, "kfp.host=None is not a URL"),
+    # schedules (checked before any network call; docs/vertex-behaviour.md, schedules)
+    Case("schedule-cron-four-fields", ("schedule", "create", "nightly", "--cron", "0 3 * *"), 2,
+         "--cron '0 3 * *' has 4 fields; a cron has 5: minute hour day-of-month month day-of-week"),
+    Case("schedule-cron-bad-minute", ("schedule", "create", "nightly", "--cron", "61 3 * * *"), 2,
+         "--cron '61 3 * * *': minute 61 is out of range 0-59"),
+    Case("schedule-unknown-time-zone", ("schedule", "create", "nightly", "--cron", "0 3 * * *", "--time-zone",
+                                        "Europe/Berlln"), 2, "--time-zone 'Europe/Berlln' is not a time zone; did you mean Europe/Berlin"),
+    Case("schedule-end-before-start", ("schedule", "create", "nightly", "--cron", "0 3 * * *", "--start-time",
+                                       "2031-01-02", "--end-time", "2031-01-01"), 2,
+         "--end-time 2031-01-01 is not after --start-time 2031-01-02"),
+    Case("schedule-zero-concurrency", ("schedule", "create", "nightly", "--cron", "0 3 * * *",
+                                       "--max-concurrent-runs", "0"), 2, "--max-concurrent-runs must be at least 1, got 0"),
+    Case("schedule-kfp-time-zone", ("schedule", "create", "nightly", "--cron", "0 3 * * *", "--time-zone", "UTC",
+                                    "backend=kfp", "kfp.host=http://127.0.0.1:9"), 2,
+         "--time-zone: Kubeflow Pipelines reads every cron in its scheduler's time zone"),
+    Case("schedule-bad-name", ("schedule", "delete", "../x"), 2, "schedule name '../x': use letters, digits"),
+    Case("schedule-unknown-action", ("schedule", "stop", "x"), 2,
+         "unknown action 'stop'; choose from create, list, pause, resume, delete"),
+    Case("schedule-without-credentials", ("schedule", "pause", "nightly"), 1, "no usable Google Cloud credentials"),
 ]  # fmt: skip
 
 
@@ -162,7 +201,10 @@ def config_copy(tmp_path: Path, edit: tuple[str, str] | None) -> Path:
     directory = tmp_path / "configs"
     shutil.copytree(ROOT / "configs", directory)
     text = (ROOT / "configs" / "pipeline.yaml").read_text()
-    if edit:
+    env = directory / "env" / "example-prod.yaml"
+    if edit and edit[0] in env.read_text():  # an edit of an environment's file
+        env.write_text(env.read_text().replace(*edit, 1))
+    elif edit:
         assert edit[0] in text
         (directory / "pipeline.yaml").write_text(text.replace(*edit, 1))
     return directory

@@ -35,6 +35,15 @@ def test_command_help_imports_no_heavy_library(command: str) -> None:
     assert not heavy(modules)
 
 
+@pytest.mark.parametrize("args", [["runs", "--help"], ["runs", "list", "--help"], ["runs", "show", "--help"]])
+def test_runs_help_imports_no_heavy_library(args: list[str]) -> None:
+    modules = imported_after(
+        "import contextlib, io\nfrom pipeline_sdk.cli import main\n"  # the help text is not module names
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})"
+    )
+    assert not heavy(modules, (*HEAVY, "hydra", "omegaconf"))
+
+
 def test_compile_help_lists_the_options(sdk: Callable) -> None:
     result = sdk("compile", "--help")
     assert result.returncode == 0

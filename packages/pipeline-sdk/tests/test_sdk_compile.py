@@ -65,6 +65,9 @@ def test_compiled_default_pipeline_loads_back_with_kfp(sdk: Callable, tmp_path: 
     defaults = {k: v["defaultValue"] for k, v in spec["root"]["inputDefinitions"]["parameters"].items()}
     assert defaults == {
         "dataset": "fashion_mnist",
+        "source": "auto",
+        "image_size": 28.0,
+        "channels": 1.0,
         "epochs": 5.0,
         "learning_rate": 0.032,
         "batch_size": 256.0,
@@ -120,6 +123,28 @@ def test_string_parameters_are_compiled_escaped_for_hydra(repo: Path, tmp_path: 
     uses = parameter_uses(compiled.spec)
     assert [(u.task, u.quoted) for u in uses["experiment"]] == [("train", True)]
     assert [(u.task, u.key, u.quoted) for u in uses["dataset"]] == [("data-prepare", "dataset", False)]
+
+
+def test_your_own_images_compile_as_parameters_of_the_data_prepare_step(repo: Path, tmp_path: Path) -> None:
+    cfg = load_config(
+        [
+            "params.dataset=image_folder",
+            "params.source=gs://photos-bucket/shop/labels.csv",
+            "params.image_size=64",
+            "params.channels=3",
+        ],
+        repo / "configs",
+    )
+    compiled = compile_pipeline(cfg, tmp_path / "p.yaml")
+    parameters = compiled.spec["root"]["inputDefinitions"]["parameters"]
+    assert parameters["source"]["defaultValue"] == "gs://photos-bucket/shop/labels.csv"
+    assert (parameters["image_size"]["defaultValue"], parameters["channels"]["defaultValue"]) == (64, 3)
+    args = executor(compiled.spec, "data-prepare")["args"]
+    assert "source='{{$.inputs.parameters['source']}}'" in args  # quoted: a path stays data for Hydra
+    assert "dataset.image_size={{$.inputs.parameters['image_size']}}" in args
+    assert "dataset.channels={{$.inputs.parameters['channels']}}" in args
+    uses = parameter_uses(compiled.spec)
+    assert [(u.task, u.key, u.quoted) for u in uses["source"]] == [("data-prepare", "source", True)]
 
 
 def test_image_lock_pins_by_digest_only_for_the_installed_version(repo: Path, tmp_path: Path) -> None:

@@ -21,6 +21,9 @@ def test_defaults_match_the_agreed_shape(repo: Path) -> None:
         "batch_size": 256,
         "seed": 42,
         "experiment": "fashion_mnist_cnn",
+        "source": "auto",
+        "image_size": 28,
+        "channels": 1,
     }
     assert cfg.steps.train.resources.accelerator_type == "NVIDIA_L4"
     assert set(cfg.gcp) >= {"project", "region", "pipeline_root", "service_account", "network", "labels"}

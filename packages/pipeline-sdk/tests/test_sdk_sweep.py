@@ -89,7 +89,9 @@ def test_a_2x2_sweep_compiles_to_one_loop_of_four_trials_and_a_selection_step(
         {"learning_rate": lr, "batch_size": bs} for lr in (0.002, 0.004) for bs in (128, 256)
     ]
     # the swept parameters are the trials' values, not pipeline parameters; the others stay parameters
-    assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"dataset", "epochs", "seed", "experiment"}
+    assert set(spec["root"]["inputDefinitions"]["parameters"]) == {
+        *("dataset", "source", "image_size", "channels", "epochs", "seed", "experiment")
+    }
     inner = spec["components"][loop["componentRef"]["name"]]["dag"]["tasks"]
     assert list(inner) == ["train"]
     train = inner["train"]

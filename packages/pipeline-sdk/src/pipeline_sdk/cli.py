@@ -15,6 +15,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("pipeline_sdk.commands.compile", "compile the pipeline to KFP v2 YAML/JSON"),
     "run": ("pipeline_sdk.commands.run", "run the compiled pipeline locally (no cloud, no Docker)"),
     "submit": ("pipeline_sdk.commands.submit", "submit to Vertex AI Pipelines or Kubeflow Pipelines"),
+    "runs": (
+        "pipeline_sdk.commands.runs",
+        "list, show (--wait) or cancel the pipeline's runs on Vertex AI / KFP",
+    ),
+    "schedule": (
+        "pipeline_sdk.commands.schedule",
+        "run the pipeline on a cron: create, list, pause, resume, delete",
+    ),
     "publish": ("pipeline_sdk.commands.publish", "upload the compiled template to Artifact Registry"),
     "serve": ("pipeline_sdk.commands.serve", "serve a run's model over HTTP as its Vertex AI endpoint would"),
     "build-images": (

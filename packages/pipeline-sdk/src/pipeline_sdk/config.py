@@ -20,6 +20,8 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from pipeline_sdk.config_positions import locate, yaml_error_message
 from pipeline_sdk.config_schema import BACKENDS, PipelineConfig
+from pipeline_sdk.environments import GROUP as ENV_GROUP
+from pipeline_sdk.environments import chosen, environment_file, not_selectable, unknown_environment
 from pipeline_sdk.errors import ConfigError, one_line
 from pipeline_sdk.params import escape_interpolations
 
@@ -66,14 +68,19 @@ def load_config(overrides: Sequence[str] = (), config_dir: Path | str | None = N
     directory = find_config_dir(config_dir)
     config_file = directory / f"{CONFIG_NAME}.yaml"
     overrides = list(overrides)
+    layers: list[Path] = []  # the chosen environment's file, once known
 
     def where(key: str) -> str:
-        return locate(key, config_file, overrides)
+        return locate(key, config_file, overrides, layers)
 
-    composed = _compose(directory, overrides, where)
+    composed, choice = _compose(directory, overrides, where)
+    environment = chosen(directory, choice, overrides)
+    if environment is not None:
+        layers.append(environment_file(directory, environment))
     try:
         cfg = OmegaConf.merge(OmegaConf.structured(PipelineConfig), composed)
         assert isinstance(cfg, DictConfig)
+        cfg.env = environment
         _keep_params_literal(cfg)
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # surface interpolation errors now
     except OmegaConfBaseException as e:
@@ -118,22 +125,40 @@ def _keep_params_literal(cfg: DictConfig) -> None:
             cfg.params[key] = escape_interpolations(value)
 
 
-def _compose(config_dir: Path, overrides: list[str], where: Callable[[str], str]) -> DictConfig:
+def _compose(
+    config_dir: Path, overrides: list[str], where: Callable[[str], str]
+) -> tuple[DictConfig, str | None]:
+    """The composed config, without Hydra's own node, and the environment it chose (None without one)."""
     import yaml
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf import open_dict, read_write
 
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir), version_base=None, job_name="pipeline-sdk"):
-            return compose(config_name=CONFIG_NAME, overrides=overrides)
+            # the Hydra node is asked for only to read which environment the defaults list chose
+            cfg = compose(config_name=CONFIG_NAME, overrides=overrides, return_hydra_config=True)
+        choice = cfg.hydra.runtime.choices.get(ENV_GROUP)
+        with read_write(cfg), open_dict(cfg):
+            del cfg["hydra"]
+        return cfg, None if choice is None else str(choice)
+    except MissingConfigException as e:
+        missing = str(getattr(e, "missing_cfg_file", "") or "")
+        if missing.startswith(f"{ENV_GROUP}/"):
+            raise unknown_environment(config_dir, missing.split("/", 1)[1], overrides) from None
+        raise ConfigError(_hydra_message(e, where)) from None
     except HydraException as e:
+        if f"Could not override '{ENV_GROUP}'" in str(e):
+            raise not_selectable(config_dir, overrides) from None
         raise ConfigError(_hydra_message(e, where)) from None
     except OmegaConfBaseException as e:
         raise ConfigError(_omegaconf_message(e, where)) from None
     except yaml.YAMLError as e:
         raise ConfigError(yaml_error_message(e)) from None
+    except ValueError as e:  # Hydra's own checks of an override's value, e.g. `env=null`
+        raise ConfigError(one_line(e)) from None
     finally:
         GlobalHydra.instance().clear()
 

@@ -30,8 +30,9 @@ def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~").rstrip("@").split("@", 1)[0]
 
 
-def _file_position(path: Path, key: str) -> tuple[int, int] | None:
-    """1-based line and column of ``key`` (dotted) in the YAML file, or of its nearest written parent."""
+def _file_position(path: Path, key: str) -> tuple[int, int, int] | None:
+    """How many parts of ``key`` (dotted) the YAML file writes, and the 1-based line and column of the
+    deepest of them (the key itself, or its nearest written parent); None when it writes none."""
     import yaml
 
     try:
@@ -39,27 +40,35 @@ def _file_position(path: Path, key: str) -> tuple[int, int] | None:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     found = None
-    for part in key.split("."):
+    for depth, part in enumerate(key.split("."), start=1):
         if not isinstance(node, yaml.MappingNode):
             break
         match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
         if match is None:
             break
-        found = (match[0].start_mark.line + 1, match[0].start_mark.column + 1)
+        found = (depth, match[0].start_mark.line + 1, match[0].start_mark.column + 1)
         node = match[1]
     return found
 
 
-def locate(key: str, config_file: Path, overrides: Sequence[str]) -> str:
-    """``"override 'K=V'"`` or ``"FILE:LINE:COL"`` for ``key``; ``str(config_file)`` when neither is known."""
+def locate(key: str, config_file: Path, overrides: Sequence[str], layers: Sequence[Path] = ()) -> str:
+    """``"override 'K=V'"`` or ``"FILE:LINE:COL"`` for ``key``; ``str(config_file)`` when neither is known.
+
+    ``layers`` are files merged over ``config_file`` (the chosen environment's): the file that writes more
+    of the key is named, a layer when both write as much, since its value is the one that counts.
+    """
     for override in reversed(overrides):
         written = _override_key(override)
         if written and (key == written or key.startswith(f"{written}.") or written.startswith(f"{key}.")):
             return f"override {override!r}"
-    position = _file_position(config_file, key)
-    if position is None:
+    best: tuple[Path, tuple[int, int, int]] | None = None
+    for path in (*reversed(layers), config_file):
+        position = _file_position(path, key)
+        if position is not None and (best is None or position[0] > best[1][0]):
+            best = (path, position)
+    if best is None:
         return str(config_file)
-    return f"{config_file}:{position[0]}:{position[1]}"
+    return f"{best[0]}:{best[1][1]}:{best[1][2]}"
 
 
 __all__ = ["locate", "yaml_error_message"]

@@ -183,6 +183,8 @@ class PipelineConfig:
     backend: str = MISSING
     kfp: Kfp = field(default_factory=Kfp)
     local: Local = field(default_factory=Local)
+    #: the environment (configs/env/NAME.yaml) chosen with ``env=NAME``; set by load_config, never written
+    env: Optional[str] = None
 
 
 BACKENDS: tuple[str, ...] = ("vertex", "kfp")

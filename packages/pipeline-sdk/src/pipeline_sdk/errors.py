@@ -94,6 +94,14 @@ class RunFailed(SubmitError):
     """The submitted run ended FAILED or CANCELLED."""
 
 
+class RunNotFound(SubmitError):
+    """``pipeline-sdk runs show|cancel RUN``: the backend has no such run."""
+
+
+class RunAlreadyEnded(SubmitError):
+    """``pipeline-sdk runs cancel RUN``: the run has already ended, there is nothing to cancel."""
+
+
 __all__ = [
     "BackendApiError",
     "CompileError",
@@ -105,7 +113,9 @@ __all__ = [
     "LockError",
     "ParameterError",
     "PreflightError",
+    "RunAlreadyEnded",
     "RunFailed",
+    "RunNotFound",
     "SdkError",
     "StepFailed",
     "SubmitError",

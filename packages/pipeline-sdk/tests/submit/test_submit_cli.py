@@ -94,7 +94,9 @@ def test_a_sweep_reaches_vertex_as_one_job_with_a_loop_of_trials(fake_google, ad
     ]
     assert tasks["select-best"]["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
     # the swept parameters are not run-time parameters of the job; the others are
-    assert set(body["runtimeConfig"]["parameterValues"]) == {"dataset", "epochs", "batch_size", "seed"}
+    assert set(body["runtimeConfig"]["parameterValues"]) == {
+        *("dataset", "source", "image_size", "channels", "epochs", "batch_size", "seed")
+    }
 
 
 def test_dry_run_prints_only_json_and_needs_no_credentials(fake_google, capsys):

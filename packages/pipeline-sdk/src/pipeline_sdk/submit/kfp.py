@@ -21,7 +21,7 @@ from pipeline_sdk.cloud.failures import (
     describe,
     reporting,
 )
-from pipeline_sdk.errors import BackendApiError, PreflightError, one_line
+from pipeline_sdk.errors import BackendApiError, PreflightError, SdkError, one_line
 from pipeline_sdk.submit.options import Compiled, SubmitOptions
 from pipeline_sdk.submit.polling import RunStatus, wait_if_asked
 from pipeline_sdk.submit.preflight import check_images, check_in_registries
@@ -43,6 +43,29 @@ def _failure(error: Any) -> ApiFailure:
     return ApiFailure(
         getattr(error, "status", None), str(getattr(error, "reason", "") or ""), message, details
     )
+
+
+def _plain(model: Any) -> dict[str, Any]:
+    """A kfp_server_api model as JSON-ready data: its ``to_dict()``, times as RFC 3339 text."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            stamp = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+            return stamp.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(model.to_dict() if hasattr(model, "to_dict") else model)
+
+
+def run_status(run: Mapping[str, Any]) -> RunStatus:
+    """Read a v2beta1 ``Run`` (JSON) as a :class:`RunStatus`."""
+    state = str(run.get("state") or "RUNTIME_STATE_UNSPECIFIED")
+    error = (run.get("error") or {}).get("message") if isinstance(run.get("error"), Mapping) else None
+    return RunStatus(state, state in _TERMINAL, state == "SUCCEEDED", one_line(error) if error else None)
 
 
 class KfpClient:
@@ -77,18 +100,26 @@ class KfpClient:
         from kfp_server_api import ApiException
 
         try:
+            return self._call_raw(what, fn)
+        except ApiException as e:
+            raise self._api_error(what, e) from None
+
+    def _api_error(self, what: str, error: Any) -> BackendApiError:
+        failure = _failure(error)
+        return BackendApiError(
+            f"{what}: {describe(failure, service='KFP', project=self.host)}",
+            transient=failure.code in TRANSIENT_STATUS,
+        )
+
+    def _call_raw(self, what: str, fn: Callable[[], T]) -> T:
+        """``fn()`` bounded by the timeout; the API's own error answers (``ApiException``) pass through."""
+        try:
             # kfp.Client prints "Experiment details: <link>" (submit prints its own lines) and warns that
             # it "only works with KFP v2.0.0-beta.2 and later". Both are global state, so they are set
             # here, in the calling thread, and restored when it stops waiting.
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
                 return call_with_deadline(fn, self.timeout, f"{what} at {self.host}")
-        except ApiException as e:
-            failure = _failure(e)
-            raise BackendApiError(
-                f"{what}: {describe(failure, service='KFP', project=self.host)}",
-                transient=failure.code in TRANSIENT_STATUS,
-            ) from None
         except ValueError as e:  # kfp.Client's own checks (e.g. several experiments with one name)
             raise BackendApiError(f"{what}: {one_line(e)}") from None
         except OSError as e:  # urllib3 connection errors surface as OSError subclasses
@@ -125,10 +156,63 @@ class KfpClient:
         return f"{self.host}/#/runs/details/{run_id}"
 
     def status(self, run_id: str) -> RunStatus:
-        run = self._call("polling the run", lambda: self._client.get_run(run_id))
-        state = str(run.state or "RUNTIME_STATE_UNSPECIFIED")
-        error = getattr(run.error, "message", None) if run.error else None
-        return RunStatus(state, state in _TERMINAL, state == "SUCCEEDED", one_line(error) if error else None)
+        return run_status(self.get_run(run_id, what="polling the run"))
+
+    def get_run(self, run_id: str, *, what: str = "reading the run") -> dict[str, Any]:
+        """The run (v2beta1 ``Run``, snake_case JSON as the API sends it)."""
+        return _plain(self._call(what, lambda: self._client.get_run(run_id)))
+
+    def find_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run, or None when the API answers 404 for it."""
+        from kfp_server_api import ApiException
+
+        try:
+            return _plain(self._call_raw("reading the run", lambda: self._client.get_run(run_id)))
+        except ApiException as e:
+            if e.status == 404:
+                return None
+            raise self._api_error("reading the run", e) from None
+
+    def experiment_id(self, name: str) -> str | None:
+        """The ID of the experiment named ``name``, or None when there is none."""
+        predicate = {"operation": "EQUALS", "key": "display_name", "string_value": name}
+        found = self._call(
+            f"looking up experiment {name}",
+            lambda: self._client.list_experiments(
+                filter=json.dumps({"predicates": [predicate]}), namespace=self.namespace, page_size=2
+            ),
+        )
+        experiments = found.experiments or []
+        return str(experiments[0].experiment_id) if experiments else None
+
+    def list_runs_page(
+        self, *, experiment_id: str, page_size: int, page_token: str = "", filter: str | None = None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One page of the experiment's runs, newest first, and the next page's token ('' on the last)."""
+        found = self._call(
+            "listing runs",
+            lambda: self._client.list_runs(
+                page_token=page_token,
+                page_size=page_size,
+                sort_by="created_at desc",
+                experiment_id=experiment_id,
+                namespace=self.namespace,
+                filter=filter,
+            ),
+        )
+        return [_plain(run) for run in found.runs or []], str(found.next_page_token or "")
+
+    def terminate_run(self, run_id: str, ended_error: type[SdkError]) -> None:
+        """Ask the KFP API to terminate the run; a run that is no longer pending or running (the API
+        answers 400 "Row not found") raises ``ended_error``."""
+        from kfp_server_api import ApiException
+
+        try:
+            self._call_raw("terminating the run", lambda: self._client.terminate_run(run_id))
+        except ApiException as e:
+            if e.status == 400:
+                raise ended_error(_failure(e).message) from None
+            raise self._api_error("terminating the run", e) from None
 
 
 def check_no_custom_jobs(cfg: DictConfig) -> None:
@@ -144,21 +228,27 @@ def check_no_custom_jobs(cfg: DictConfig) -> None:
         )
 
 
-def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
-    """Create a run of ``compiled`` on the KFP API at ``cfg.kfp.host``; raises SubmitError."""
-    check_no_custom_jobs(cfg)
-    host = cfg.kfp.host
+def check_host(host: str | None) -> str:
+    """``kfp.host`` if it is an http(s) URL; raises PreflightError otherwise."""
     if not host or not str(host).startswith(("http://", "https://")):
         raise PreflightError(
             f"kfp.host={host} is not a URL; pass kfp.host=http://HOST:PORT (the KFP API, e.g. a "
             "port-forwarded ml-pipeline-ui)"
         )
+    return str(host)
+
+
+def submit_to_kfp(cfg: DictConfig, compiled: Compiled, options: SubmitOptions) -> None:
+    """Create a run of ``compiled`` on the KFP API at ``cfg.kfp.host``; raises SubmitError."""
+    check_no_custom_jobs(cfg)
+    host = check_host(cfg.kfp.host)
     if options.check_images:
         check_in_registries(compiled.images, "Kubeflow Pipelines")
     run_name = options.job_id or f"{cfg.pipeline.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     if options.dry_run:
         # The experiment's ID is only known once the server is asked; the rest is what create_run sends.
         plan = {
+            "env": cfg.get("env"),
             "host": str(host),
             "experiment": cfg.kfp.experiment,
             "namespace": cfg.kfp.namespace,

@@ -51,7 +51,9 @@ class FakeGoogle(FakeServer):
             self._add_children,
         )
         self.route("POST", r"/v1/projects/([^/]+)/locations/([^/]+)/pipelineJobs", self._create)
-        self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/]+)", self._get)
+        self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/:]+)", self._get)
+        self.route("GET", r"/v1/(projects/[^/]+/locations/[^/]+)/pipelineJobs", self._list)
+        self.route("POST", r"/v1/(projects/[^/]+/locations/[^/]+/pipelineJobs/[^/:]+):cancel", self._cancel)
         self.route("GET", r"/storage/v1/b/([^/]+)", self._bucket)
         self.route("HEAD", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
         self.route("GET", r"/v2/(.+)/manifests/([^/]+)", self._manifest)
@@ -110,20 +112,111 @@ class FakeGoogle(FakeServer):
             return google_error(404, "NOT_FOUND", f"PipelineJob {match[1]} not found.")
         if self.poll_failures:
             return self.poll_failures.pop(0)
-        state = self.states[min(entry["polls"], len(self.states) - 1)]
+        job = self._job_now(match[1], entry)
         entry["polls"] += 1
+        return Reply(200, job)
+
+    def _job_now(self, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """The job as a read sees it now: its state is the next of its states (the job's own, else
+        ``self.states``), one per read."""
+        states = entry.get("states") or self.states
+        state = states[min(entry["polls"], len(states) - 1)]
         job = {**entry["job"], "state": state}
         if state != "PIPELINE_STATE_PENDING":  # Vertex creates the run's metadata context once it starts
-            store = match[1].split("/pipelineJobs/")[0] + "/metadataStores/default"
+            store = name.split("/pipelineJobs/")[0] + "/metadataStores/default"
             job["jobDetail"] = {
+                **entry["job"].get("jobDetail", {}),
                 "pipelineRunContext": {
-                    "name": f"{store}/contexts/{match[1].rsplit('/', 1)[1]}",
+                    "name": f"{store}/contexts/{name.rsplit('/', 1)[1]}",
                     "schemaTitle": "system.PipelineRun",
-                }
+                },
             }
-        if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and self.job_error:
-            job["error"] = self.job_error
-        return Reply(200, job)
+        error = entry.get("error") or self.job_error
+        if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED") and error:
+            job["error"] = error
+        return job
+
+    def add_job(
+        self,
+        project: str,
+        location: str,
+        job_id: str,
+        *,
+        states: tuple[str, ...] = ("PIPELINE_STATE_RUNNING",),
+        pipeline_name: str = "hydra-fashion-mnist-training",
+        create_time: str = "2026-11-26T05:00:00Z",
+        **fields: Any,
+    ) -> str:
+        """A job made elsewhere (another submit, the console): its states, one per read; returns its name."""
+        name = f"projects/{project}/locations/{location}/pipelineJobs/{job_id}"
+        job = {
+            "name": name,
+            "displayName": pipeline_name,
+            "createTime": create_time,
+            "pipelineSpec": {"pipelineInfo": {"name": pipeline_name}},
+            **fields,
+        }
+        self.jobs[name] = {"job": job, "polls": 0, "states": list(states)}
+        return name
+
+    def _list(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """ListPipelineJobs: ``filter`` of ``FIELD="VALUE"`` terms joined by AND (pipeline_name,
+        display_name, state: the documented fields this toolkit uses), ``orderBy`` create_time desc,
+        ``pageSize`` (default 100 here) and ``pageToken``; no ``pipelineSpec`` in the listed jobs."""
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        text = rec.query.get("filter", [""])[0]
+        wanted: dict[str, str] = {}
+        for term in filter(None, (t.strip() for t in re.split(r"\bAND\b", text))):
+            found = re.fullmatch(r'(pipeline_name|display_name|state)\s*=\s*"([^"]*)"', term)
+            if found is None:
+                return google_error(400, "INVALID_ARGUMENT", f"Unsupported filter: {term}")
+            wanted[found[1]] = found[2]
+        order = rec.query.get("orderBy", [""])[0]
+        if order not in ("", "create_time desc"):
+            return google_error(400, "INVALID_ARGUMENT", f"Unsupported order_by: {order}")
+        prefix = f"{match[1]}/pipelineJobs/"
+        jobs = []
+        for name, entry in self.jobs.items():
+            if not name.startswith(prefix):
+                continue
+            states = entry.get("states") or self.states
+            job = {**entry["job"], "state": states[min(entry["polls"], len(states) - 1)]}
+            fields = {
+                "pipeline_name": job.get("pipelineSpec", {}).get("pipelineInfo", {}).get("name"),
+                "display_name": job.get("displayName"),
+                "state": job["state"],
+            }
+            if all(fields[key] == value for key, value in wanted.items()):
+                jobs.append({k: v for k, v in job.items() if k != "pipelineSpec"})
+        jobs.sort(key=lambda job: job.get("createTime", ""), reverse=True)
+        size = int(rec.query.get("pageSize", ["100"])[0] or 100)
+        start = int(rec.query.get("pageToken", ["0"])[0] or 0)
+        page = jobs[start : start + size]
+        reply: dict[str, Any] = {"pipelineJobs": page} if page else {}
+        if start + size < len(jobs):
+            reply["nextPageToken"] = str(start + size)
+        return Reply(200, reply)
+
+    def _cancel(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """CancelPipelineJob: an empty answer, then CANCELLING and CANCELLED with error code 1; a job that
+        has ended is 400 FAILED_PRECONDITION (docs/vertex-behaviour.md, runs)."""
+        if not self.authorized(rec):
+            return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        entry = self.jobs.get(match[1])
+        if entry is None:
+            return google_error(404, "NOT_FOUND", f"PipelineJob {match[1]} not found.")
+        states = entry.get("states") or self.states
+        state = states[min(entry["polls"], len(states) - 1)]  # where the job has got to by now
+        if state in ("PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"):
+            return google_error(
+                400,
+                "FAILED_PRECONDITION",
+                f'The PipelineJob "{match[1]}" is in state {state} and cannot be canceled.',
+            )
+        entry.update(states=["PIPELINE_STATE_CANCELLING", "PIPELINE_STATE_CANCELLED"], polls=0)
+        entry["error"] = {"code": 1, "message": "CANCELED"}
+        return Reply(200, {})
 
     def _upload_template(self, match: re.Match[str], rec: Recorded) -> Reply:
         """Artifact Registry's KFP upload: multipart ``content`` (+ ``tags``), answers ``NAME/sha256:...``."""

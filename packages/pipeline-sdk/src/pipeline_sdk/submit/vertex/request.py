@@ -47,8 +47,13 @@ class VertexRequest:
     def url(self) -> str:
         return f"{self.endpoint}/v1/{self.parent}/pipelineJobs?pipelineJobId={self.job_id}"
 
-    def to_json(self) -> str:
-        return json.dumps({"method": "POST", "url": self.url, "body": self.body}, indent=2)
+    def to_json(self, env: str | None = None) -> str:
+        """The request as ``--dry-run`` prints it; ``env`` (the configs/env/ file it was built with) is
+        shown beside the body, never sent."""
+        described = (
+            {"method": "POST", "url": self.url, "env": env} if env else {"method": "POST", "url": self.url}
+        )
+        return json.dumps({**described, "body": self.body}, indent=2)
 
 
 def endpoint_url(api_endpoint: str | None, region: str) -> str:

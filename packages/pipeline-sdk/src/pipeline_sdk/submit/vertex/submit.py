@@ -50,17 +50,17 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
     user_labels = OmegaConf.to_container(gcp.labels) if gcp.labels is not None else {}
     assert isinstance(user_labels, dict)
     labels = build_labels(user_labels, package_versions(compiled.images))
-    credentials, project = _identity(gcp.project, options)
-    settings = _settings(cfg, compiled, project, region, labels, options.job_id)
+    credentials, project = identity(gcp.project, options)
+    settings = job_settings(cfg, compiled, project, region, labels, options.job_id)
     if options.check_images:
         check_in_registries(compiled.images, "Vertex AI")
     request = build_request(compiled.path, settings, credentials)
     check_plain_http(request.endpoint, "gcp.api_endpoint", allowed=options.allow_plain_http)
-    custom_job_note = _custom_job_identity_note(cfg, compiled.spec)
+    custom_job_note = custom_job_identity_note(cfg, compiled.spec)
     if custom_job_note:
         options.note(custom_job_note)
     if options.dry_run:
-        options.echo(request.to_json())
+        options.echo(request.to_json(env=cfg.get("env")))
         if experiment:
             options.note(f"submit would also get or create experiment {experiment} and add the run to it")
         return
@@ -85,7 +85,7 @@ def submit_to_vertex(cfg: DictConfig, compiled: Compiled, options: VertexOptions
     wait_if_asked(lambda: client.status(name), what=f"pipeline job {request.job_id}", options=options)
 
 
-def _custom_job_identity_note(cfg: DictConfig, spec: dict[str, Any]) -> str | None:
+def custom_job_identity_note(cfg: DictConfig, spec: dict[str, Any]) -> str | None:
     """What a CustomJob step needs of the run's service account, or None without one.
 
     The step's launcher creates the CustomJob with the run's own credentials and names that same account
@@ -110,7 +110,7 @@ def _custom_job_identity_note(cfg: DictConfig, spec: dict[str, Any]) -> str | No
     )
 
 
-def _identity(project: str | None, options: VertexOptions) -> tuple[Any, str]:
+def identity(project: str | None, options: VertexOptions) -> tuple[Any, str]:
     """Credentials (none for a dry run) and the project: ``gcp.project``, else the credentials' own."""
     credentials = None
     if not options.dry_run:
@@ -125,9 +125,10 @@ def _identity(project: str | None, options: VertexOptions) -> tuple[Any, str]:
     return credentials, project
 
 
-def _settings(
+def job_settings(
     cfg: DictConfig, compiled: Compiled, project: str, region: str, labels: dict[str, str], job_id: str | None
 ) -> VertexSettings:
+    """The PipelineJob's settings from ``gcp.*`` (shared by submit and the schedules that embed the job)."""
     gcp = cfg.gcp
     return VertexSettings(
         project=project,
