@@ -161,6 +161,12 @@ CASES = [
     Case("runs-unknown-action", ("runs", "stop", "a"), 2, "unknown action 'stop'; choose from list, show, cancel"),
     Case("runs-without-credentials", ("runs", "list"), 1, "no usable Google Cloud credentials"),
     Case("runs-kfp-without-host", ("runs", "show", "r1", "backend=kfp"), 1, "kfp.host=None is not a URL"),
+    # Vertex AI TensorBoard (pipeline_sdk.tensorboard)
+    Case("tensorboard-not-an-instance", ("compile", "gcp.tensorboard=my-tensorboard"), 1,
+         "gcp.tensorboard: 'my-tensorboard' is not a TensorBoard instance (projects/P/locations/L/tensorboards/ID)"),
+    Case("tensorboard-other-region", ("compile", "gcp.tensorboard=projects/p/locations/europe-west4/tensorboards/1",
+                                      "gcp.service_account=sa@p.iam.gserviceaccount.com", "gcp.pipeline_root=gs://bkt/r"), 1,
+         "gcp.tensorboard: the TensorBoard instance is in europe-west4 but the pipeline runs in us-central1"),
     # schedules (checked before any network call; docs/vertex-behaviour.md, schedules)
     Case("schedule-cron-four-fields", ("schedule", "create", "nightly", "--cron", "0 3 * *"), 2,
          "--cron '0 3 * *' has 4 fields; a cron has 5: minute hour day-of-month month day-of-week"),
@@ -180,6 +186,19 @@ CASES = [
     Case("schedule-unknown-action", ("schedule", "stop", "x"), 2,
          "unknown action 'stop'; choose from create, list, pause, resume, delete"),
     Case("schedule-without-credentials", ("schedule", "pause", "nightly"), 1, "no usable Google Cloud credentials"),
+    # notifications when a run ends
+    Case("notify-bad-email", ("compile", "notify.emails=[ops@example.com,not-an-address]"), 1,
+         "notify.emails[1]: 'not-an-address' is not an email address"),
+    Case("notify-bad-on", ("compile", "notify.emails=[ops@example.com]", "notify.on=sometimes"), 1,
+         "notify.on: 'sometimes' is not one of failure, always"),
+    Case("notify-bad-secret-name", ("compile", "backend=kfp", "notify.webhook.secret=Hook_URL"), 1,
+         "notify.webhook.secret: 'Hook_URL' is not a Kubernetes secret name"),
+    Case("notify-bad-env-name", ("compile", "backend=kfp", "notify.webhook.secret=hook", "notify.webhook.env=1URL"), 1,
+         "notify.webhook.env: '1URL' is not an environment variable name"),
+    Case("notify-email-on-kfp", ("compile", "backend=kfp", "notify.emails=[ops@example.com]"), 1,
+         "notify.emails: Kubeflow Pipelines sends no email"),
+    Case("notify-webhook-on-vertex", ("run", "notify.webhook.secret=hook"), 1,
+         "notify.webhook.secret: Vertex AI has no Kubernetes secrets"),
 ]  # fmt: skip
 
 

@@ -64,6 +64,12 @@ class Step:
     scheduling: Scheduling = field(default_factory=Scheduling)
     retries: int = 0
     caching: Optional[bool] = None  # None: the pipeline's `caching`
+    #: a Vertex AI TensorBoard instance the step's CustomJob uploads its logs to (pipeline_sdk.tensorboard);
+    #: setting it makes the step a CustomJob. None: no upload
+    tensorboard: Optional[str] = None
+    #: gs:// prefix of the CustomJob's output (AIP_TENSORBOARD_LOG_DIR = <it>/logs/); None: under
+    #: gcp.pipeline_root when tensorboard is set, else none
+    base_output_directory: Optional[str] = None
 
 
 @dataclass
@@ -146,6 +152,7 @@ class Gcp:
     experiment: Optional[str] = MISSING
     api_endpoint: Optional[str] = MISSING
     encryption_spec_key_name: Optional[str] = MISSING
+    tensorboard: Optional[str] = MISSING  # projects/P/locations/L/tensorboards/ID
 
 
 @dataclass
@@ -168,6 +175,27 @@ class Local:
 
 
 @dataclass
+class Webhook:
+    """Where the KFP webhook exit step reads its URL: key ``key`` of the Kubernetes secret ``secret``, put
+    in the environment variable ``env`` (``secret`` null: no webhook)."""
+
+    secret: Optional[str] = MISSING
+    key: str = MISSING
+    env: str = MISSING
+
+
+@dataclass
+class Notify:
+    """Notifications when a run ends (:mod:`pipeline_sdk.notifications`): email on Vertex AI, a webhook on
+    KFP; ``on`` is failure or always."""
+
+    emails: list[str] = MISSING
+    on: str = MISSING
+    webhook: Webhook = field(default_factory=Webhook)
+    image: str = MISSING  # runs the webhook exit step
+
+
+@dataclass
 class PipelineConfig:
     base_dir: Optional[str] = MISSING
     pipeline: PipelineInfo = field(default_factory=PipelineInfo)
@@ -183,6 +211,7 @@ class PipelineConfig:
     backend: str = MISSING
     kfp: Kfp = field(default_factory=Kfp)
     local: Local = field(default_factory=Local)
+    notify: Notify = field(default_factory=Notify)
     #: the environment (configs/env/NAME.yaml) chosen with ``env=NAME``; set by load_config, never written
     env: Optional[str] = None
 
@@ -192,6 +221,7 @@ BACKENDS: tuple[str, ...] = ("vertex", "kfp")
 __all__ = [
     "BACKENDS",
     "Deploy",
+    "Notify",
     "PipelineConfig",
     "Promote",
     "Register",
@@ -200,4 +230,5 @@ __all__ = [
     "Select",
     "Step",
     "Sweep",
+    "Webhook",
 ]

@@ -27,6 +27,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.accelerators import check_machine, default_machine
+from pipeline_sdk.tensorboard import default_base_output_directory
 
 #: Scheduling strategies this toolkit exposes (Vertex AI's ``Scheduling.Strategy``); null means STANDARD.
 STRATEGIES: tuple[str, ...] = ("STANDARD", "SPOT")
@@ -54,6 +55,8 @@ class CustomJobSettings:
     strategy: str
     restart_job_on_worker_restart: bool
     timeout: str | None
+    tensorboard: str = ""  # a Vertex AI TensorBoard instance; empty: none
+    base_output_directory: str = ""  # gs:// prefix; Vertex AI sets AIP_*_DIR under it; empty: none
 
     def arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``create_custom_training_job_from_component``."""
@@ -68,12 +71,17 @@ class CustomJobSettings:
             args.update(accelerator_type=self.accelerator_type, accelerator_count=self.accelerator_count)
         if self.timeout is not None:
             args["timeout"] = self.timeout
+        if self.tensorboard:
+            args["tensorboard"] = self.tensorboard
+        if self.base_output_directory:
+            args["base_output_directory"] = self.base_output_directory
         return args
 
 
 def custom_job_reasons(step: DictConfig) -> list[str]:
-    """The settings of ``step`` that need a CustomJob (more than one replica, a machine type, scheduling),
-    e.g. ``["replica_count=2", "strategy=SPOT"]``; empty for a plain task."""
+    """The settings of ``step`` that need a CustomJob (more than one replica, a machine type, scheduling,
+    a TensorBoard, a base output directory), e.g. ``["replica_count=2", "strategy=SPOT"]``; empty for a
+    plain task."""
     res, scheduling = step.resources, step.scheduling
     reasons = [
         f"replica_count={res.replica_count}" if res.replica_count != 1 else "",
@@ -81,6 +89,8 @@ def custom_job_reasons(step: DictConfig) -> list[str]:
         f"strategy={scheduling.strategy}" if (scheduling.strategy or "STANDARD") != "STANDARD" else "",
         "restart_job_on_worker_restart" if scheduling.restart_job_on_worker_restart else "",
         f"timeout={scheduling.timeout}" if scheduling.timeout is not None else "",
+        "tensorboard" if step.get("tensorboard") else "",
+        "base_output_directory" if step.get("base_output_directory") else "",
     ]
     return [reason for reason in reasons if reason]
 
@@ -90,9 +100,12 @@ def wants_custom_job(step: DictConfig) -> bool:
     return bool(custom_job_reasons(step))
 
 
-def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
+def custom_job_settings(
+    key: str, step: DictConfig, pipeline_root: str | None = None
+) -> CustomJobSettings | None:
     """The CustomJob of the step configured at ``key`` (``steps.NAME`` or ``sweep.steps.NAME``), checked;
-    ``None`` when the step runs as a plain task."""
+    ``None`` when the step runs as a plain task. ``pipeline_root`` (``gcp.pipeline_root``) holds the default
+    base output directory of a step with a TensorBoard."""
     # the values were checked with the rest of the config (config.py); here the machine is chosen
     res, scheduling = step.resources, step.scheduling
     if not wants_custom_job(step):
@@ -112,7 +125,19 @@ def custom_job_settings(key: str, step: DictConfig) -> CustomJobSettings | None:
         strategy=strategy,
         restart_job_on_worker_restart=bool(scheduling.restart_job_on_worker_restart),
         timeout=None if scheduling.timeout is None else str(scheduling.timeout),
+        tensorboard=str(step.get("tensorboard") or ""),
+        base_output_directory=_base_output_directory(key, step, pipeline_root),
     )
+
+
+def _base_output_directory(key: str, step: DictConfig, pipeline_root: str | None) -> str:
+    """The step's ``base_output_directory``; with a TensorBoard and none given, one under
+    ``gcp.pipeline_root`` (config.py has checked that one of the two is set)."""
+    if step.get("base_output_directory"):
+        return str(step.base_output_directory)
+    if not step.get("tensorboard") or not pipeline_root:
+        return ""
+    return default_base_output_directory(str(pipeline_root), key.rsplit(".", 1)[-1])
 
 
 #: the executor input placeholder, and its form inside the payload's JSON text (GCPC v1/custom_job/utils.py)

@@ -27,8 +27,9 @@ from typing import Any
 from omegaconf import DictConfig
 
 from pipeline_sdk.component_loader import LoadedComponent
-from pipeline_sdk.custom_job import custom_job_settings, wants_custom_job, wrap
+from pipeline_sdk.custom_job import CustomJobSettings, custom_job_settings, wants_custom_job, wrap
 from pipeline_sdk.errors import ConfigError, one_line
+from pipeline_sdk.notifications import notified
 from pipeline_sdk.parameter_types import PARAMETER_TYPES, kfp_type_name
 from pipeline_sdk.release_steps import DEPLOY_STEP, REGISTER_STEP, release_constants, release_entries
 from pipeline_sdk.sweep import SweepPlan
@@ -55,6 +56,7 @@ class StepPlan:
     settings: DictConfig  # the step's config entry (resources, retries, caching)
     stage: str = ONCE  # ONCE, TRIAL (once per sweep trial) or AFTER (a sweep step, after every trial)
     constants: dict[str, Any] = field(default_factory=dict)  # component input -> value compiled in
+    custom_job: CustomJobSettings | None = None  # the Vertex AI CustomJob it runs as; None: a plain task
 
     @property
     def upstream(self) -> set[str]:
@@ -148,6 +150,9 @@ def plan_steps(
     }
     for name in set(plans) & {REGISTER_STEP, DEPLOY_STEP}:
         plans[name] = dataclasses.replace(plans[name], constants=release_constants(cfg, name))
+    for name, plan in plans.items():
+        job = custom_job_settings(plan.key, plan.settings, cfg.gcp.pipeline_root)
+        plans[name] = dataclasses.replace(plan, custom_job=job)
     _check_references(plans)
     ordered = _in_order(plans)
     return _staged(cfg, ordered, sweep) if sweep is not None else ordered
@@ -246,7 +251,7 @@ def _add_task(plan: StepPlan, params: Mapping[str, Any], tasks: Mapping[str, Any
     arguments.update({i: tasks[s].outputs[o] for i, (s, o) in plan.artifacts.items()})
     arguments.update(plan.constants)
     plan.component.factory.component_spec.name = plan.name  # the task is named after the step
-    job = custom_job_settings(plan.key, plan.settings)
+    job = plan.custom_job
     task = (wrap(plan.component.factory, job) if job else plan.component.factory)(**arguments)
     if plan.after:
         task.after(*(tasks[name] for name in plan.after))
@@ -348,12 +353,13 @@ def build_pipeline(
 
     def body(*channels: Any) -> None:
         params = dict(zip(names, channels, strict=True))
-        if trials:
-            _build_sweep(cfg, plans, params, trials, types)
-            return
-        tasks: dict[str, Any] = {}
-        for plan in plans:
-            tasks[plan.name] = _add_task(plan, params, tasks, bool(cfg.caching))
+        with notified(cfg):  # every task inside the notifications' exit handler, when they are on
+            if trials:
+                _build_sweep(cfg, plans, params, trials, types)
+                return
+            tasks: dict[str, Any] = {}
+            for plan in plans:
+                tasks[plan.name] = _add_task(plan, params, tasks, bool(cfg.caching))
 
     body.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [

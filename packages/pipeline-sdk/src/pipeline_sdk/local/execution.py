@@ -50,7 +50,11 @@ class Execution:
             compiled.spec, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True
         )
         self.executors = compiled.spec["deploymentSpec"]["executors"]
-        self.order = list(reversed(graph_utils.topological_sort_tasks(self.spec.root.dag.tasks)))
+        # with notifications the steps are one exit handler's DAG, run here as the run's own DAG; the exit
+        # task runs after it (:mod:`.notify`)
+        self.exit_task, handler = _exit_handler(self.spec.root.dag)
+        self.dag = self.spec.components[handler.component_ref.name].dag if handler else self.spec.root.dag
+        self.order = list(reversed(graph_utils.topological_sort_tasks(self.dag.tasks)))
         self.root, self.run_dir, self.progress = root, run_dir, progress
         self.echo_logs, self.parallel, self.sweep = echo_logs, max(1, parallel), compiled.sweep
         self.lock = threading.Lock()  # the record, shared by the trials' threads
@@ -71,19 +75,24 @@ class Execution:
         )
         for key, value in arguments.items():
             self.store.put_parent_input(key, value)
+        if handler:  # the handler's DAG reads the run's parameters under its own input names
+            arguments = OrchestratorUtils.make_task_arguments(handler.inputs, self.store)
+            self.store = io.IOStore()
+            for key, value in arguments.items():
+                self.store.put_parent_input(key, value)
 
     def _task_names(self) -> list[str]:
         """The record's task names: a loop's inner tasks once per trial (:func:`.record.trial_task`)."""
         names: list[str] = []
         for task_name in self.order:
-            task_spec = self.spec.root.dag.tasks[task_name]
+            task_spec = self.dag.tasks[task_name]
             if not task_spec.WhichOneof("iterator"):
                 names.append(task_name)
                 continue
             count = len(json.loads(task_spec.parameter_iterator.items.raw))
             inner = self.inner_order(task_spec)
             names += [trial_task(step, n) for n in range(1, count + 1) for step in inner]
-        return names
+        return names + ([self.exit_task] if self.exit_task else [])
 
     def inner_order(self, task_spec: Any) -> list[str]:
         """The tasks of a loop's body, in dependency order."""
@@ -92,11 +101,19 @@ class Execution:
         dag = self.spec.components[task_spec.component_ref.name].dag
         return list(reversed(graph_utils.topological_sort_tasks(dag.tasks)))
 
-    def run_task(self, task_spec: Any, task_name: str, store: Any, label: str | None) -> None:
+    def run_task(
+        self,
+        task_spec: Any,
+        task_name: str,
+        store: Any,
+        label: str | None,
+        arguments: dict[str, Any] | None = None,
+    ) -> None:
         """Run one task; its outputs go to ``store`` under the spec's task name. ``label``: the progress
-        line's prefix, or None for a sweep trial's task (trials report once, when they finish)."""
+        line's prefix, or None for a sweep trial's task (trials report once, when they finish).
+        ``arguments``: the task's input values, when not wired from ``store`` (the exit task's)."""
         try:
-            prepared = self.prepared[task_name] = self._prepare(task_spec, task_name, store)
+            prepared = self.prepared[task_name] = self._prepare(task_spec, task_name, store, arguments)
         except LocalRunError as e:  # what the service would refuse before starting the task
             self.fail(task_name, State.FAILED, summary(e), run_state=label and State.FAILED)
             raise
@@ -151,13 +168,15 @@ class Execution:
             return None
         return lambda line: self.progress(f"  | {line}") if PROGRESS_LINE.search(line) else None
 
-    def _prepare(self, task_spec: Any, task_name: str, store: Any) -> PreparedTask:
+    def _prepare(
+        self, task_spec: Any, task_name: str, store: Any, arguments: dict[str, Any] | None = None
+    ) -> PreparedTask:
         component = self.spec.components[task_spec.component_ref.name]
         return prepare_task(
             name=task_name,
             component_spec=component,
             container=_container(self.executors[component.executor_label]),
-            arguments=_task_arguments(task_name, task_spec.inputs, store),
+            arguments=_task_arguments(task_name, task_spec.inputs, store) if arguments is None else arguments,
             pipeline_root=self.root,
             run_name=self.record.run,
         )
@@ -171,6 +190,15 @@ class Execution:
             if run_state:
                 self.record.finish(run_state)
             self.record.save()
+
+
+def _exit_handler(dag: Any) -> tuple[str | None, Any]:
+    """The root DAG's exit task's name and the exit handler task it follows; (None, None) without one."""
+    for name, task_spec in dag.tasks.items():
+        for spec in task_spec.inputs.parameters.values():
+            if spec.WhichOneof("kind") == "task_final_status":
+                return name, dag.tasks[spec.task_final_status.producer_task]
+    return None, None
 
 
 def _task_arguments(task_name: str, inputs: Any, store: Any) -> dict[str, Any]:

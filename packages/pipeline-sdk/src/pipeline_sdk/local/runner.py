@@ -28,8 +28,9 @@ from omegaconf import DictConfig
 from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.config import resolve_path
 from pipeline_sdk.errors import LocalRunError
-from pipeline_sdk.local.execution import Execution
+from pipeline_sdk.local.execution import Execution, summary
 from pipeline_sdk.local.limits import check_process_count
+from pipeline_sdk.local.notify import run_exit_task
 from pipeline_sdk.local.record import RunRecord, State
 from pipeline_sdk.local.trials import run_trials
 from pipeline_sdk.sweep import SweepPlan
@@ -118,13 +119,24 @@ def _ignored_settings_note(cfg: DictConfig) -> str | None:
 
 
 def _run(execution: Execution) -> RunRecord:
-    """Every task in dependency order; raises (with ``run.json`` saved) at the first failure."""
+    """Every task in dependency order, then the notifications' exit task (:mod:`.notify`); raises (with
+    ``run.json`` saved) at the first failure."""
+    try:
+        record = _run_steps(execution)
+    except LocalRunError as e:
+        run_exit_task(execution, State.FAILED, summary(e))
+        raise
+    run_exit_task(execution, State.SUCCEEDED, None)
+    return record
+
+
+def _run_steps(execution: Execution) -> RunRecord:
     record = execution.record
     record.save()
     total = len(execution.order)
     failed_trials = 0
     for step, task_name in enumerate(execution.order, start=1):
-        task_spec = execution.spec.root.dag.tasks[task_name]
+        task_spec = execution.dag.tasks[task_name]
         label = f"[{step}/{total}] {task_name}"
         if task_spec.WhichOneof("iterator"):
             failed_trials = run_trials(execution, task_name, task_spec, label)
