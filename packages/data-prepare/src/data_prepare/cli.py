@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+    from data_prepare.prepare import PrepareResult
+
 
 def _stderr(message: str) -> None:
     print(f"data-prepare: {message}", file=sys.stderr, flush=True)
+
+
+def _prepare(cfg: DictConfig) -> tuple[str, PrepareResult]:
+    """Dispatch on the dataset group's ``format``: ``idx`` (the MNIST family) or ``image_folder``."""
+    from omegaconf import OmegaConf
+
+    dataset: dict[str, Any] = OmegaConf.to_container(cfg.dataset, resolve=True)  # type: ignore[assignment]
+    if dataset.get("format") == "image_folder":
+        from data_prepare.image_folder import ImageFolderSpec, prepare_image_folder
+
+        folder_spec = ImageFolderSpec.from_config(dataset)
+        return folder_spec.name, prepare_image_folder(
+            folder_spec,
+            cfg.paths.output_dir,
+            source=cfg.source,
+            timeout_s=float(cfg.download.timeout_s),
+            log=_stderr,
+        )
+    from data_prepare.prepare import prepare
+    from data_prepare.spec import DatasetSpec
+
+    spec = DatasetSpec.from_config(dataset)
+    mirrors = cfg.download.mirrors
+    return spec.name, prepare(
+        spec,
+        cfg.paths.output_dir,
+        source=cfg.source,
+        mirrors=list(mirrors) if mirrors else None,
+        timeout_s=float(cfg.download.timeout_s),
+        progress=str(cfg.download.progress),
+        log=_stderr,
+    )
 
 
 def _app(cfg: DictConfig) -> None:
@@ -19,8 +53,6 @@ def _app(cfg: DictConfig) -> None:
     from omegaconf.errors import OmegaConfBaseException
 
     from data_prepare.errors import PrepareError
-    from data_prepare.prepare import prepare
-    from data_prepare.spec import DatasetSpec
 
     started = time.perf_counter()
     if OmegaConf.is_missing(cfg.paths, "output_dir"):
@@ -30,24 +62,14 @@ def _app(cfg: DictConfig) -> None:
         )
         sys.exit(2)
     try:
-        spec = DatasetSpec.from_config(OmegaConf.to_container(cfg.dataset, resolve=True))
-        mirrors = cfg.download.mirrors
-        result = prepare(
-            spec,
-            cfg.paths.output_dir,
-            source=cfg.source,
-            mirrors=list(mirrors) if mirrors else None,
-            timeout_s=float(cfg.download.timeout_s),
-            progress=str(cfg.download.progress),
-            log=_stderr,
-        )
+        name, result = _prepare(cfg)
     except (PrepareError, OmegaConfBaseException) as e:
         print(f"data-prepare: error: {e}", file=sys.stderr)
         sys.exit(1)
     counts = result.manifest.get("counts", {})
     verb = "reused" if result.reused else "published"
     print(
-        f"{verb} {spec.name} ({counts.get('train', 0):,} train / {counts.get('test', 0):,} test images) "
+        f"{verb} {name} ({counts.get('train', 0):,} train / {counts.get('test', 0):,} test images) "
         f"at {result.output_dir} in {time.perf_counter() - started:.1f} s"
     )
 

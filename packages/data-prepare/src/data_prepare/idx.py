@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import gzip
 import zlib
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from data_prepare.errors import PrepareError
 
+if TYPE_CHECKING:
+    import numpy as np
+
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.
 IMAGES_MAGIC = 0x00000803
+RGB_IMAGES_MAGIC = 0x00000804  # NxHxWx3
 LABELS_MAGIC = 0x00000801
+
+
+def header(magic: int, dims: tuple[int, ...]) -> bytes:
+    """An IDX header: the magic number, then each dimension, as big-endian 32-bit integers."""
+    return b"".join(value.to_bytes(4, "big") for value in (magic, *dims))
 
 
 def gunzip(name: str, data: bytes) -> bytes:
@@ -31,6 +39,8 @@ def parse_idx(name: str, raw: bytes, *, magic: int, dims: tuple[int, ...]) -> np
 
     ``dims`` is the expected shape; the first dimension is the item count.
     """
+    import numpy as np  # here, not at the top: image-decoding processes import this module and need no numpy
+
     ndim = magic & 0xFF
     header_len = 4 + 4 * ndim
     found_magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
@@ -45,7 +55,9 @@ def parse_idx(name: str, raw: bytes, *, magic: int, dims: tuple[int, ...]) -> np
     if shape != dims:
         raise PrepareError(f"{name}: IDX dimensions {list(shape)}, expected {list(dims)}")
     body = len(raw) - header_len
-    expected = int(np.prod(shape))
+    expected = 1
+    for dim in shape:
+        expected *= dim
     if body != expected:
         raise PrepareError(
             f"{name}: {body} data bytes after the header, expected {expected} for shape {list(shape)}"
@@ -56,5 +68,5 @@ def parse_idx(name: str, raw: bytes, *, magic: int, dims: tuple[int, ...]) -> np
 def check_labels(name: str, labels: np.ndarray, num_classes: int) -> None:
     """Every label must name one of the dataset's classes."""
     if labels.size and int(labels.max()) >= num_classes:
-        bad = int(np.argmax(labels >= num_classes))
+        bad = int((labels >= num_classes).argmax())
         raise PrepareError(f"{name}: label {int(labels[bad])} at index {bad} is outside 0..{num_classes - 1}")

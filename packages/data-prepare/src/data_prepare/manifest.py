@@ -29,11 +29,16 @@ def build(spec: DatasetSpec, files: dict[str, dict[str, Any]], origin: str) -> d
         "num_classes": spec.num_classes,
         "class_names": list(spec.class_names),
         "image_shape": list(spec.image_shape),
+        "channels": 1,
         "counts": dict(spec.counts),
         "files": {name: files[name] for name in IDX_FILES},
         "source": origin,
-        "producer": {"name": "data-prepare", "version": __version__},
+        "producer": producer(),
     }
+
+
+def producer() -> dict[str, str]:
+    return {"name": "data-prepare", "version": __version__}
 
 
 def read(directory: Path) -> dict[str, Any] | None:
@@ -53,14 +58,27 @@ def is_complete(directory: Path, spec: DatasetSpec) -> bool:
         or manifest.get("counts") != dict(spec.counts)
     ):
         return False
-    files = manifest.get("files")
+    return files_match(directory, manifest.get("files"))
+
+
+def files_match(directory: Path, files: Any) -> bool:
+    """True when ``files`` (a manifest's) lists exactly the four IDX files and each one's sha256 matches."""
     if not isinstance(files, dict) or set(files) != set(IDX_FILES):
         return False
     for name, record in files.items():
         try:
-            digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+            digest = sha256_file(directory / name)
         except OSError:
             return False
         if not isinstance(record, dict) or digest != record.get("sha256"):
             return False
     return True
+
+
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, read in blocks (artifacts of user images can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

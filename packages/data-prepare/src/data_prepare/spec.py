@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from data_prepare.errors import PrepareError
+
 Split = Literal["train", "test"]
 Kind = Literal["images", "labels"]
 
@@ -37,6 +39,8 @@ class DatasetSpec:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> DatasetSpec:
+        """Read ``conf/dataset/<name>.yaml``; ``image_size`` and ``channels``, when given, must be the files'."""
+        _check_output_shape(cfg)
         return cls(
             name=str(cfg["name"]),
             torchvision_class=cfg.get("torchvision_class"),
@@ -47,3 +51,17 @@ class DatasetSpec:
             system_dirs=tuple(cfg.get("system_dirs") or ()),
             checksums={k: v for k, v in (cfg.get("checksums") or {}).items() if v},
         )
+
+
+def _check_output_shape(cfg: Mapping[str, Any]) -> None:
+    """The pipeline passes ``dataset.image_size`` and ``dataset.channels`` whatever the dataset: an IDX
+    dataset's files fix both, so only their own values are accepted."""
+    height, width = (int(side) for side in cfg["image_shape"])
+    expected = {"image_size": height if height == width else None, "channels": 1}
+    for key, value in expected.items():
+        given = cfg.get(key)
+        if given is not None and (value is None or int(given) != value):
+            raise PrepareError(
+                f"dataset.{key}={given}: {cfg['name']} images are {height}x{width} with 1 channel; image_size "
+                "and channels choose the output of dataset=image_folder"
+            )

@@ -23,6 +23,7 @@ from pipeline_sdk.config_schema import BACKENDS, PipelineConfig
 from pipeline_sdk.environments import GROUP as ENV_GROUP
 from pipeline_sdk.environments import chosen, environment_file, not_selectable, unknown_environment
 from pipeline_sdk.errors import ConfigError, one_line
+from pipeline_sdk.notifications import notify_problems
 from pipeline_sdk.params import escape_interpolations
 from pipeline_sdk.tensorboard import tensorboard_problems
 
@@ -253,7 +254,7 @@ def _value_problems(cfg: DictConfig) -> list[tuple[str, str]]:
     problems += _metric_problems("sweep.select.metric", select.metric)
     problems += _release_problems(cfg)
     problems += tensorboard_problems(cfg)
-    problems += _notify_problems(cfg)
+    problems += notify_problems(cfg)
     if cfg.local.max_processes is not None and cfg.local.max_processes < 1:
         problems.append(
             ("local.max_processes", f"must be at least 1 (or null), got {cfg.local.max_processes}")
@@ -303,58 +304,6 @@ def _release_problems(cfg: DictConfig) -> list[tuple[str, str]]:
         )
     if not 0 <= deploy.traffic_percentage <= 100:
         problems.append(("deploy.traffic_percentage", f"must be 0 to 100, got {deploy.traffic_percentage}"))
-    return problems
-
-
-_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
-# a Kubernetes secret's name (a DNS subdomain), a key of its data, an environment variable's name
-_SECRET_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _notify_problems(cfg: DictConfig) -> list[tuple[str, str]]:
-    """The ``notify`` settings (:mod:`pipeline_sdk.notifications`) that the types do not check."""
-    from pipeline_sdk.notifications import ON_VALUES, exit_task_name
-
-    notify, webhook = cfg.notify, cfg.notify.webhook
-    problems = [
-        (f"notify.emails[{i}]", f"{email!r} is not an email address")
-        for i, email in enumerate(notify.emails)
-        if not _EMAIL.match(str(email))
-    ]
-    if notify.on not in ON_VALUES:
-        problems.append(("notify.on", f"{notify.on!r} is not one of {', '.join(ON_VALUES)}"))
-    if webhook.secret is not None and not _SECRET_NAME.match(webhook.secret):
-        problems.append(
-            ("notify.webhook.secret", f"{webhook.secret!r} is not a Kubernetes secret name (a-z, 0-9, -, .)")
-        )
-    if not _SECRET_KEY.match(webhook.key):
-        problems.append(("notify.webhook.key", f"{webhook.key!r} is not a secret key (letters, digits, -._)"))
-    if not _ENV_NAME.match(webhook.env):
-        problems.append(("notify.webhook.env", f"{webhook.env!r} is not an environment variable name"))
-    if not notify.image.strip():
-        problems.append(("notify.image", "must name the image that runs the webhook step"))
-    if notify.emails and cfg.backend == "kfp":
-        problems.append(
-            (
-                "notify.emails",
-                "Kubeflow Pipelines sends no email (GCPC's op runs on Vertex AI only); use notify.webhook",
-            )
-        )
-    if webhook.secret and cfg.backend == "vertex":
-        problems.append(
-            (
-                "notify.webhook.secret",
-                "Vertex AI has no Kubernetes secrets; use notify.emails there, or backend=kfp",
-            )
-        )
-    task = exit_task_name(cfg)
-    for prefix, steps in (("steps", cfg.steps), ("sweep.steps", cfg.sweep.steps)):
-        if task in steps:
-            problems.append(
-                (f"{prefix}.{task}", f"the notification step is named {task!r}; rename this step")
-            )
     return problems
 
 

@@ -14,6 +14,7 @@ runs once the rest has ended, whatever the outcome, and receives the run's ``dsl
 
 # No `from __future__ import annotations`: kfp reads the component functions' annotations as types.
 import inspect
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -130,6 +131,56 @@ def is_email_executor(container: dict[str, Any]) -> bool:
     return GCPC_EMAIL_MODULE in container.get("command", [])
 
 
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+# a Kubernetes secret's name (a DNS subdomain), a key of its data, an environment variable's name
+_SECRET_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def notify_problems(cfg: DictConfig) -> list[tuple[str, str]]:
+    """The ``notify`` settings that the config types do not check, as (key, message)."""
+    notify, webhook = cfg.notify, cfg.notify.webhook
+    problems = [
+        (f"notify.emails[{i}]", f"{email!r} is not an email address")
+        for i, email in enumerate(notify.emails)
+        if not _EMAIL.match(str(email))
+    ]
+    if notify.on not in ON_VALUES:
+        problems.append(("notify.on", f"{notify.on!r} is not one of {', '.join(ON_VALUES)}"))
+    if webhook.secret is not None and not _SECRET_NAME.match(webhook.secret):
+        problems.append(
+            ("notify.webhook.secret", f"{webhook.secret!r} is not a Kubernetes secret name (a-z, 0-9, -, .)")
+        )
+    if not _SECRET_KEY.match(webhook.key):
+        problems.append(("notify.webhook.key", f"{webhook.key!r} is not a secret key (letters, digits, -._)"))
+    if not _ENV_NAME.match(webhook.env):
+        problems.append(("notify.webhook.env", f"{webhook.env!r} is not an environment variable name"))
+    if not notify.image.strip():
+        problems.append(("notify.image", "must name the image that runs the webhook step"))
+    if notify.emails and cfg.backend == "kfp":
+        problems.append(
+            (
+                "notify.emails",
+                "Kubeflow Pipelines sends no email (GCPC's op runs on Vertex AI only); use notify.webhook",
+            )
+        )
+    if webhook.secret and cfg.backend == "vertex":
+        problems.append(
+            (
+                "notify.webhook.secret",
+                "Vertex AI has no Kubernetes secrets; use notify.emails there, or backend=kfp",
+            )
+        )
+    task = exit_task_name(cfg)
+    for prefix, steps in (("steps", cfg.steps), ("sweep.steps", cfg.sweep.steps)):
+        if task in steps:
+            problems.append(
+                (f"{prefix}.{task}", f"the notification step is named {task!r}; rename this step")
+            )
+    return problems
+
+
 __all__ = [
     "EMAIL_TASK",
     "GCPC_IMAGE",
@@ -142,6 +193,7 @@ __all__ = [
     "is_email_executor",
     "notified",
     "notify_kind",
+    "notify_problems",
     "secret_as_env",
     "webhook_component",
 ]
