@@ -34,7 +34,8 @@ OCCUPIED = {errno.ENOTEMPTY, errno.EEXIST}
 LEFTOVER_KINDS = ("partial", "old")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -123,7 +124,7 @@ def remove_leftovers(target: Path, *, locked: bool) -> None:
             owner = leftover.name.removeprefix(f".{target.name}.{kind}-")
             if owner != leftover.name:
                 pid = owner.split("-", 1)[0]
-                if locked or (pid.isdigit() and not _pid_alive(int(pid))):
+                if locked or (pid.isdigit() and not pid_alive(int(pid))):
                     shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from data_prepare.atomic_directory import pid_alive
 from data_prepare.errors import PrepareError
 from data_prepare.image_folder import gcs
 from data_prepare.image_folder.decode import BadImage, decode, pillow_configured
@@ -81,19 +82,9 @@ def _exit_with(parent: int) -> None:
         fd = os.pidfd_open(parent)  # readable once the process exits (Linux 5.3+)
         select.select([fd], [], [])
     except (AttributeError, OSError):  # no pidfd here, or the parent is already gone: poll
-        while _alive(parent):
+        while pid_alive(parent):
             time.sleep(1.0)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def cloud_environ() -> tuple[tuple[str, str | None], ...]:

@@ -94,6 +94,37 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_wait_options(parser: argparse.ArgumentParser) -> None:
+    """``--wait``, ``--poll-interval S`` and ``--wait-timeout S``: following a run until it ends."""
+    parser.add_argument(
+        "--wait", action="store_true", help="poll until the run ends; exit 0 only if it succeeded"
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="seconds between polls with --wait (default: 15)",
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up waiting after S seconds (the run keeps going; default: no limit)",
+    )
+
+
+def echo(line: str) -> None:
+    """A result line on stdout."""
+    print(line, flush=True)
+
+
+def note(line: str) -> None:
+    """A note on stderr (stdout stays the command's result)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def require_positive(args: argparse.Namespace, *names: str) -> None:
     """Raise :class:`UsageError` for the first of the ``names`` options that is set but not positive."""
     for name in names:

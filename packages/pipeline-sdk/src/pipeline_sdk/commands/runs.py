@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from typing import TYPE_CHECKING
 
 from pipeline_sdk.commands.common import (
     ArgumentParser,
     add_client_options,
+    add_wait_options,
     command_parser,
+    echo,
+    note,
     quiet_libraries,
     require_positive,
     run_command,
@@ -57,23 +59,7 @@ def _parser(action: str) -> ArgumentParser:
     if action in ("list", "show"):
         p.add_argument("--json", action="store_true", help="print JSON instead of text")
     if action == "show":
-        p.add_argument(
-            "--wait", action="store_true", help="poll until the run ends; exit 0 only if it succeeded"
-        )
-        p.add_argument(
-            "--poll-interval",
-            type=float,
-            default=15.0,
-            metavar="S",
-            help="seconds between polls with --wait (default: 15)",
-        )
-        p.add_argument(
-            "--wait-timeout",
-            type=float,
-            default=None,
-            metavar="S",
-            help="give up waiting after S seconds (the run keeps going; default: no limit)",
-        )
+        add_wait_options(p)
     add_client_options(p)
     return p
 
@@ -91,14 +77,6 @@ def _split_run(positionals: list[str], action: str) -> tuple[str, list[str]]:
         got = "no RUN" if not runs else f"{len(runs)} runs ({', '.join(runs)})"
         raise UsageError(f"runs {action} takes one RUN, got {got} (see `pipeline-sdk runs {action} --help`)")
     return runs[0], overrides
-
-
-def _echo(line: str) -> None:
-    print(line, flush=True)
-
-
-def _note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def _runs(argv: list[str]) -> int:
@@ -141,7 +119,7 @@ def _runs(argv: list[str]) -> int:
     if action == "show":
         return _show(backend, run, args)
     info = backend.cancel(run)
-    _echo(
+    echo(
         f"cancelling {backend.noun} {info.id} (was {info.state}); "
         f"`pipeline-sdk runs show {info.id} --wait` follows it to the end"
     )
@@ -153,11 +131,11 @@ def _list(backend: RunsBackend, pipeline: str, args: argparse.Namespace, state: 
 
     runs = backend.list(limit=args.limit, state=state)
     if args.json:
-        _echo(as_json(runs))
+        echo(as_json(runs))
     elif runs:
-        _echo(table(runs, pipeline=pipeline))
+        echo(table(runs, pipeline=pipeline))
     else:
-        _note(f"no runs of pipeline {pipeline}" + (f" in state {state}" if state else ""))
+        note(f"no runs of pipeline {pipeline}" + (f" in state {state}" if state else ""))
     return 0
 
 
@@ -168,7 +146,7 @@ def _show(backend: RunsBackend, run: str, args: argparse.Namespace) -> int:
     info = backend.show(run)
     failed: RunFailed | None = None
     if not args.json:
-        _echo(details(info))
+        echo(details(info))
     if args.wait:
         try:
             wait_for_run(
@@ -176,15 +154,15 @@ def _show(backend: RunsBackend, run: str, args: argparse.Namespace) -> int:
                 what=f"{backend.noun} {info.id}",
                 interval=args.poll_interval,
                 max_wait=args.wait_timeout,
-                echo=_note if args.json else _echo,  # --json: stdout is the JSON alone
-                note=_note,
+                echo=note if args.json else echo,  # --json: stdout is the JSON alone
+                note=note,
             )
         except RunFailed as e:
             failed = e
         if args.json:
             info = backend.show(info.resource)
     if args.json:
-        _echo(as_json(info))
+        echo(as_json(info))
     if failed is not None:
         raise failed
     return 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from pipeline_sdk.commands.common import (
     ArgumentParser,
     add_client_options,
     command_parser,
+    echo,
+    note,
     quiet_libraries,
     require_positive,
     run_command,
@@ -130,14 +131,6 @@ def _split_name(positionals: list[str], action: str) -> tuple[str, list[str]]:
     return name, overrides
 
 
-def _echo(line: str) -> None:
-    print(line, flush=True)
-
-
-def _note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def _schedule(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(_help(), end="")
@@ -175,11 +168,11 @@ def _list(backend: Any, pipeline: str, as_json: bool) -> int:
 
     schedules = backend.list()
     if as_json:
-        _echo(to_json(schedules))
+        echo(to_json(schedules))
     elif schedules:
-        _echo(table(schedules))
+        echo(table(schedules))
     else:
-        _note(f"no schedules of pipeline {pipeline}")
+        note(f"no schedules of pipeline {pipeline}")
     return 0
 
 
@@ -195,15 +188,15 @@ def _change(backend: Any, action: str, name: str, args: argparse.Namespace) -> i
         )
     if action == "pause":
         backend.pause(info)
-        _echo(
+        echo(
             f"paused schedule {info.name} ({info.id}); `pipeline-sdk schedule resume {info.name}` resumes it"
         )
     elif action == "resume":
         backend.resume(info, catch_up=args.catch_up)
-        _echo(f"resumed schedule {info.name} ({info.id})" + (", catching up" if args.catch_up else ""))
+        echo(f"resumed schedule {info.name} ({info.id})" + (", catching up" if args.catch_up else ""))
     else:
         backend.delete(info)
-        _echo(f"deleted schedule {info.name} ({info.id})")
+        echo(f"deleted schedule {info.name} ({info.id})")
     return 0
 
 

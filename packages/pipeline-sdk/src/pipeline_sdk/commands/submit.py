@@ -11,6 +11,7 @@ from typing import Any
 from pipeline_sdk.commands.common import (
     ArgumentParser,
     add_client_options,
+    add_wait_options,
     command_parser,
     quiet_libraries,
     require_positive,
@@ -30,22 +31,8 @@ backend=kfp: a run on the Kubeflow Pipelines API at kfp.host, in experiment kfp.
 
 def _parser() -> ArgumentParser:
     p = command_parser("submit", DESCRIPTION, argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--wait", action="store_true", help="poll until the run ends; exit 0 only if it succeeded")
+    add_wait_options(p)
     p.add_argument("--dry-run", action="store_true", help="print the request as JSON and contact nothing")
-    p.add_argument(
-        "--poll-interval",
-        type=float,
-        default=15.0,
-        metavar="S",
-        help="seconds between polls with --wait (default: 15)",
-    )
-    p.add_argument(
-        "--wait-timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help="give up waiting after S seconds (the run keeps going; default: no limit)",
-    )
     p.add_argument(
         "--check-images",
         action=argparse.BooleanOptionalAction,
