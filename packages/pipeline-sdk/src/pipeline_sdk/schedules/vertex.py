@@ -31,7 +31,7 @@ from pipeline_sdk.submit.preflight import (
     check_region,
     package_versions,
 )
-from pipeline_sdk.submit.vertex.client import call_google
+from pipeline_sdk.submit.vertex.client import ServiceOverRest
 from pipeline_sdk.submit.vertex.request import VertexRequest, build_request, endpoint_url
 from pipeline_sdk.submit.vertex.submit import custom_job_identity_note, identity, job_settings
 
@@ -96,28 +96,14 @@ def schedule_info(schedule: dict[str, Any]) -> ScheduleInfo:
     )
 
 
-class ScheduleClient:
+class ScheduleClient(ServiceOverRest):
     """aiplatform's v1 ``ScheduleServiceClient`` over REST in one project and region."""
 
     def __init__(self, endpoint: str, credentials: Any, project: str, region: str, timeout: float) -> None:
         from google.cloud.aiplatform_v1 import ScheduleServiceClient
 
-        self.endpoint, self.project, self.region, self.timeout = endpoint, project, region, timeout
+        super().__init__(ScheduleServiceClient, endpoint, credentials, project, region, timeout)
         self.parent = f"projects/{project}/locations/{region}"
-        self._client = ScheduleServiceClient(
-            credentials=credentials, transport="rest", client_options={"api_endpoint": endpoint}
-        )
-
-    def _send(self, what: str, method: Any, **kwargs: Any) -> Any:
-        return call_google(
-            what,
-            method,
-            endpoint=self.endpoint,
-            project=self.project,
-            region=self.region,
-            timeout=self.timeout,
-            **kwargs,
-        )
 
     @staticmethod
     def _json(schedule: Any) -> dict[str, Any]:

@@ -67,14 +67,15 @@ def _job_json(job: Any) -> dict[str, Any]:
     return json.loads(PipelineJob.to_json(job, use_integers_for_enums=False))
 
 
-class VertexClient:
-    """aiplatform's v1 ``PipelineServiceClient`` over REST; every call bounded by ``timeout`` seconds."""
+class ServiceOverRest:
+    """One of aiplatform's v1 service clients over REST in one project and region; :meth:`_send` makes each
+    call through :func:`call_google`, bounded by ``timeout`` seconds."""
 
-    def __init__(self, endpoint: str, credentials: Any, project: str, region: str, timeout: float) -> None:
-        from google.cloud.aiplatform_v1 import PipelineServiceClient
-
+    def __init__(
+        self, service: Any, endpoint: str, credentials: Any, project: str, region: str, timeout: float
+    ) -> None:
         self.endpoint, self.project, self.region, self.timeout = endpoint, project, region, timeout
-        self._client = PipelineServiceClient(
+        self._client = service(
             credentials=credentials, transport="rest", client_options={"api_endpoint": endpoint}
         )
 
@@ -88,6 +89,15 @@ class VertexClient:
             timeout=self.timeout,
             **kwargs,
         )
+
+
+class VertexClient(ServiceOverRest):
+    """aiplatform's v1 ``PipelineServiceClient`` over REST; every call bounded by ``timeout`` seconds."""
+
+    def __init__(self, endpoint: str, credentials: Any, project: str, region: str, timeout: float) -> None:
+        from google.cloud.aiplatform_v1 import PipelineServiceClient
+
+        super().__init__(PipelineServiceClient, endpoint, credentials, project, region, timeout)
 
     def _call(self, what: str, method: Any, **kwargs: Any) -> dict[str, Any]:
         return _job_json(self._send(what, method, **kwargs))
