@@ -65,7 +65,7 @@ def check_smoke_report(out: Path) -> dict:
     figures = report["figures"]
     assert figures["default_config"]["config"].startswith("experiment=fashion_mnist_cnn")
     assert 0.0 <= figures["default_config"]["test_accuracy"] <= 1.0
-    assert figures["default_config"]["epochs"] == 5
+    assert figures["default_config"]["epochs"] == 6
     assert set(figures["gpu_preset"]) == {"5", "20"}
     for budget, run in figures["gpu_preset"].items():
         assert run["budget_s"] == float(budget) and run["epochs"] == 1  # --max-epochs 1 in the smoke

@@ -88,6 +88,11 @@ def test_select_best_yaml_is_kfp_s_compilation_of_its_signature(tmp_path: Path) 
         selection_metric: str = "val_accuracy",
         selection_goal: str = "maximize",
         trial_parameters: str = "",
+        experiment: str = "",
+        project: str = "",
+        location: str = "",
+        api_endpoint: str = "",
+        pipeline_job: str = "",
     ):
         return dsl.ContainerSpec(
             image="hydra-vertex-select-best", command=["select-best"], args=["kfp.executor_input='{{$}}'"]

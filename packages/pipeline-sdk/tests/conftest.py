@@ -21,6 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 COMPONENTS = REPO / "configs" / "components"
 PROBE_APP = Path(__file__).with_name("hydra_probe_app.py")
+PROBE_SELECT = Path(__file__).with_name("probe_select.py")
 IDX_FILES = {
     "train-images-idx3-ubyte.gz": ("train", 2051),
     "train-labels-idx1-ubyte.gz": ("train", 2049),
@@ -195,3 +196,25 @@ def assert_clean_error(result: SdkResult, *fragments: str, code: int = 1) -> Non
 @pytest.fixture
 def clean_error() -> Callable[..., None]:
     return assert_clean_error
+
+
+@pytest.fixture
+def probe_select(tmp_path: Path) -> Path:
+    """A KFP v2 component YAML with select-best's interface, run by tests/probe_select.py."""
+    sys.path.insert(0, str(PROBE_SELECT.parent))
+    try:
+        import probe_select as module
+    finally:
+        sys.path.pop(0)
+    return module.write_component(tmp_path / "components" / "probe_select.yaml")
+
+
+@pytest.fixture
+def probe_overrides(tiny_data_prepare: Path, probe_train: Path, probe_select: Path, runs: Path) -> list[str]:
+    """Overrides that make a sweep's steps the probes (fast, no training), with runs under ``runs``."""
+    return [
+        f"steps.data-prepare.component={tiny_data_prepare}",
+        f"steps.train.component={probe_train}",
+        f"sweep.steps.select-best.component={probe_select}",
+        f"local.root={runs}",
+    ]

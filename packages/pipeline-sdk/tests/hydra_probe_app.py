@@ -61,6 +61,9 @@ def main(cfg: DictConfig) -> None:
         "val_accuracy": cfg.model.optimizer.lr,
         "experiment_chars": len(cfg.experiment),
     }
+    # what select-best reads of a trial: the trainer's metrics.json and a model file
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    (out / "model.pt").write_bytes(b"probe weights")
     confusion = {"confusionMatrix": {"annotationSpecs": [{"displayName": "a"}], "rows": [{"row": [1]}]}}
     for key, metadata in (("metrics_path", metrics), ("classification_metrics_path", confusion)):
         Path(cfg.kfp[key]).parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 It reads the executor input (``{{$}}``, first argument), writes the list of trial model URIs, and whether
 each holds ``received.json`` (the probe trainer's output), to ``<table>`` and ``<report>``; the selection
-inputs the compiler fills (metric, goal, trial parameters) go to ``<best_model>/selection.json``.
+inputs the compiler fills (metric, goal, trial parameters, experiment, pipeline job) go to ``<best_model>/selection.json``.
 :func:`write_component` writes its KFP v2 component YAML (select-best's interface).
 """
 # No `from __future__ import annotations`: kfp reads the component's annotations as types.
@@ -46,6 +46,8 @@ def write_component(path: Path) -> Path:
         selection_metric: str = "val_accuracy",
         selection_goal: str = "maximize",
         trial_parameters: str = "",
+        experiment: str = "",
+        pipeline_job: str = "",
     ) -> dsl.ContainerSpec:
         return dsl.ContainerSpec(image="localhost/probe:1", command=["python", __file__], args=["{{$}}"])
 

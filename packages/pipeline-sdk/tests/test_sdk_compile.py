@@ -68,7 +68,7 @@ def test_compiled_default_pipeline_loads_back_with_kfp(sdk: Callable, tmp_path: 
         "source": "auto",
         "image_size": 28.0,
         "channels": 1.0,
-        "epochs": 5.0,
+        "epochs": 6.0,
         "learning_rate": 0.032,
         "batch_size": 256.0,
         "seed": 42.0,

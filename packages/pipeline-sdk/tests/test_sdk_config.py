@@ -16,7 +16,7 @@ def test_defaults_match_the_agreed_shape(repo: Path) -> None:
     assert cfg.pipeline.name == "hydra-fashion-mnist-training"
     assert dict(cfg.params) == {
         "dataset": "fashion_mnist",
-        "epochs": 5,
+        "epochs": 6,
         "learning_rate": 0.032,
         "batch_size": 256,
         "seed": 42,

@@ -100,8 +100,8 @@ def test_the_webhook_url_comes_from_a_secret_never_from_the_spec(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NOTIFY_WEBHOOK_URL", f"https://hooks.example.com/{SECRET_URL_PART}")
-    overrides = ["backend=kfp", "notify.webhook.secret=run-hooks", "notify.webhook.key=slack"]
-    spec = _compile(tmp_path, *overrides)
+    overrides = ["backend=kfp", "kfp.host=http://127.0.0.1:8888", "notify.webhook.secret=run-hooks"]
+    spec = _compile(tmp_path, *overrides, "notify.webhook.key=slack")
     text = (tmp_path / "pipeline.yaml").read_text()
     assert SECRET_URL_PART not in text
     assert set(spec["root"]["dag"]["tasks"]) == {"exit-handler-1", "notify"}
@@ -116,6 +116,12 @@ def test_the_webhook_url_comes_from_a_secret_never_from_the_spec(
     assert container["command"][:3] == ["python3", "-u", "-c"]
     assert "import urllib.request" in container["command"][3]
     assert "{{$.inputs.parameters['status']}}" in container["args"]
+    # the run's UUID, resolved by the backend, and the UI address make the message's link (N6)
+    notify_inputs = spec["root"]["dag"]["tasks"]["notify"]["inputs"]["parameters"]
+    assert notify_inputs["run_id"]["runtimeValue"]["constant"] == "{{$.pipeline_job_uuid}}"
+    args = container["args"]
+    assert args[args.index("--run-id") + 1] == "{{$.inputs.parameters['run_id']}}"
+    assert args[args.index("--ui") + 1] == "http://127.0.0.1:8888"
 
 
 class FakeWebhook:
@@ -186,12 +192,14 @@ def _no_url_in(run_dir: Path) -> None:
 
 def test_a_succeeded_run_posts_its_final_state(run_notified: Callable, webhook: Callable) -> None:
     hook = webhook()
-    result = run_notified("notify.on=always", "--run-name", "ok", env={"NOTIFY_WEBHOOK_URL": hook.url})
+    ui = "kfp.host=http://kfp.example:8080/"
+    result = run_notified("notify.on=always", ui, "--run-name", "ok", env={"NOTIFY_WEBHOOK_URL": hook.url})
     assert result.returncode == 0, result.stderr
     (body,) = hook.bodies
     assert body["state"] == "SUCCEEDED"
     assert body["pipeline"] == "hydra-fashion-mnist-training"
     assert body["run"] == "ok"
+    assert body["console"] == "http://kfp.example:8080/#/runs/details/ok"  # the run ID is the run's name
     assert body["error"] is None
     assert "SUCCEEDED" in body["text"]
     record = result.run_json()
@@ -275,3 +283,18 @@ def test_the_message_links_a_vertex_run_to_the_console() -> None:
         "https://console.cloud.google.com/vertex-ai/locations/us-central1/pipelines/runs/run-7?project=p1"
     )
     assert body["text"].startswith("Pipeline demo run run-7: FAILED: train failed (https://")
+
+
+def test_the_message_links_a_kfp_run_to_its_page_by_the_runs_uuid() -> None:
+    status = {"state": "SUCCEEDED", "pipelineJobResourceName": "hydra-fashion-mnist-training-x7k2p"}
+    uuid = "5b1e2f0a-1c1d-4f5e-9a8b-0c1d2e3f4a5b"
+    body = notify_webhook.message(status, "demo", uuid, "https://kfp.example.com")
+    assert body["run"] == uuid
+    assert body["console"] == f"https://kfp.example.com/#/runs/details/{uuid}"
+    assert (
+        body["text"] == f"Pipeline demo run {uuid}: SUCCEEDED (https://kfp.example.com/#/runs/details/{uuid})"
+    )
+    # no UI address, or a placeholder nothing resolved: no link, and the run named as before
+    for run_id, ui in ((uuid, ""), ("{{$.pipeline_job_uuid}}", "https://kfp.example.com")):
+        unlinked = notify_webhook.message(status, "demo", run_id, ui)
+        assert unlinked["console"] is None and unlinked["run"] == "hydra-fashion-mnist-training-x7k2p"

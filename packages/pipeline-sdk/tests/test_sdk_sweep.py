@@ -21,29 +21,7 @@ from pipeline_sdk.compiler import compile_pipeline
 from pipeline_sdk.params import quote_for_hydra, read_override_value
 from pipeline_sdk.sweep import load_with_sweep
 
-PROBE_SELECT = Path(__file__).with_name("probe_select.py")
 NASTY = 'a,b k=v [1,2] ${oc.env:SOME_SECRET} it\'s "q" back\\slash'
-
-
-@pytest.fixture
-def probe_select(tmp_path: Path) -> Path:
-    """A KFP v2 component YAML with select-best's interface, run by tests/probe_select.py."""
-    sys.path.insert(0, str(PROBE_SELECT.parent))
-    try:
-        import probe_select as module
-    finally:
-        sys.path.pop(0)
-    return module.write_component(tmp_path / "components" / "probe_select.yaml")
-
-
-@pytest.fixture
-def probe_overrides(tiny_data_prepare: Path, probe_train: Path, probe_select: Path, runs: Path) -> list[str]:
-    return [
-        f"steps.data-prepare.component={tiny_data_prepare}",
-        f"steps.train.component={probe_train}",
-        f"sweep.steps.select-best.component={probe_select}",
-        f"local.root={runs}",
-    ]
 
 
 def trials_of(overrides: list[str]) -> list[dict[str, Any]]:

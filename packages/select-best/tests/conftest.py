@@ -4,6 +4,11 @@
 component spec in ``configs/components/select_best.yaml`` (the trials as an artifact list, as
 ``dsl.Collected`` delivers them), resolves the container's args with kfp.local's ``placeholder_utils``, and
 runs the real console script.
+
+Vertex AI Experiments: ``fake_google`` is the Google fake over real HTTP (token endpoint, Vertex ML Metadata)
+from packages/pipeline-sdk/tests/submit/submit_fakes, one home for the Google fakes shared by the packages;
+that directory goes on sys.path to import it. ``gcloud_env`` is a hermetic environment for the console
+script whose Application Default Credentials are a service-account key with its token endpoint at the fake.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,12 @@ DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[3]
 COMPONENT = REPO / "configs" / "components" / "select_best.yaml"
 SELECT_BEST = shutil.which("select-best", path=str(Path(sys.executable).parent)) or "select-best"
+sys.path.insert(0, str(REPO / "packages" / "pipeline-sdk" / "tests" / "submit"))
+from submit_fakes.credentials import new_key_pair, write_key_file  # noqa: E402
+from submit_fakes.google import FakeGoogle  # noqa: E402
+
+PROJECT, LOCATION = "demo-project", "us-central1"
+SA_EMAIL = "pipeline@demo-project.iam.gserviceaccount.com"
 
 
 def make_trial(
@@ -59,8 +70,9 @@ def make_trial(
     return directory
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     return subprocess.run(
         [SELECT_BEST, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -127,12 +139,15 @@ def component_argv(
 @pytest.fixture
 def run_component(tmp_path: Path) -> Callable[..., ComponentRun]:
     def run(
-        trials: list[Path], task_root: Path | None = None, parameters: dict[str, Any] | None = None
+        trials: list[Path],
+        task_root: Path | None = None,
+        parameters: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
     ) -> ComponentRun:
         root = task_root or tmp_path / "pipeline-root" / "select-best"
         argv, executor_input = component_argv(trials, root, parameters)
         assert argv[0] == "select-best"
-        return ComponentRun(run_cli(*argv[1:], cwd=tmp_path), executor_input, root)
+        return ComponentRun(run_cli(*argv[1:], cwd=tmp_path, env=env), executor_input, root)
 
     return run
 
@@ -144,8 +159,8 @@ def trial() -> Callable[..., Path]:
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(*args, cwd=tmp_path)
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, cwd=tmp_path, env=env)
 
     return run
 
@@ -157,3 +172,38 @@ def files_under(root: Path) -> list[Path]:
 @pytest.fixture
 def listing() -> Callable[[Path], list[Path]]:
     return files_under
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> tuple[bytes, bytes]:
+    """The service account's key pair (private PKCS8 PEM, public PEM)."""
+    return new_key_pair()
+
+
+@pytest.fixture
+def fake_google(rsa_key: tuple[bytes, bytes]) -> Iterator[FakeGoogle]:
+    """The Google fake (token endpoint, Vertex ML Metadata, ...), started on a loopback port."""
+    with FakeGoogle(rsa_key[1]) as server:
+        yield server
+
+
+@pytest.fixture
+def gcloud_env(tmp_path: Path, rsa_key: tuple[bytes, bytes]) -> Callable[..., dict[str, str]]:
+    """``gcloud_env(fake)``: a hermetic environment (no credentials, gcloud config or metadata server of the
+    machine) whose Application Default Credentials reach ``fake``; ``gcloud_env(None)``: no credentials."""
+
+    def env(fake: FakeGoogle | None) -> dict[str, str]:
+        hermetic = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GOOGLE_", "HYDRA_", "CLOUDSDK_", "GCE_"))
+        }
+        hermetic.update(
+            NO_GCE_CHECK="True", HOME=str(tmp_path / "home"), CLOUDSDK_CONFIG=str(tmp_path / "gcloud")
+        )
+        if fake is not None:
+            key = write_key_file(tmp_path / "sa-key.json", rsa_key[0], f"{fake.url}/token", email=SA_EMAIL)
+            hermetic["GOOGLE_APPLICATION_CREDENTIALS"] = str(key)
+        return hermetic
+
+    return env

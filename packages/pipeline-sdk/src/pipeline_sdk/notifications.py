@@ -72,7 +72,8 @@ def webhook_component(cfg: DictConfig) -> Any:
     source = inspect.getsource(notify_webhook)
     settings = cfg.notify
 
-    def notify(status: dsl.PipelineTaskFinalStatus):  # no return annotation: kfp would read it as outputs
+    # no return annotation: kfp would read it as outputs
+    def notify(status: dsl.PipelineTaskFinalStatus, run_id: str = ""):
         return dsl.ContainerSpec(
             image=settings.image,
             command=["python3", "-u", "-c", source],
@@ -85,6 +86,10 @@ def webhook_component(cfg: DictConfig) -> Any:
                 settings.on,
                 "--env",
                 settings.webhook.env,
+                "--run-id",
+                run_id,
+                "--ui",
+                cfg.kfp.host or "",
             ],
         )
 
@@ -103,8 +108,11 @@ def secret_as_env(cfg: DictConfig) -> dict[str, Any]:
 
 def exit_task(cfg: DictConfig) -> Any:
     """The exit task for ``cfg``'s notifications (call inside the pipeline function, before the handler)."""
+    from kfp import dsl
+
     if notify_kind(cfg) == "webhook":
-        task = webhook_component(cfg)()
+        # the run's UUID on the KFP backend (docs/vertex-behaviour.md N6), for the message's link
+        task = webhook_component(cfg)(run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
         task.platform_config["kubernetes"] = secret_as_env(cfg)
     else:
         task = email_component()(recipients=list(cfg.notify.emails))

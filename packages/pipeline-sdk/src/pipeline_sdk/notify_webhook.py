@@ -8,9 +8,11 @@ never from an argument: arguments are in the compiled spec, the run's record and
 printed. A 5xx or a connection error is retried (4 tries, 1-2-4 s apart); any failure is one line on stderr
 and exit status 1. The message has a Slack / Google Chat style ``text`` line plus the fields a program reads.
 
-Usage: ``python3 -c SOURCE --status JSON --pipeline NAME --on failure|always --env VARIABLE``, where JSON is
-a ``dsl.PipelineTaskFinalStatus`` as the backend passes it (``state``, ``pipelineJobResourceName``,
-``pipelineTaskName``, ``error.code``, ``error.message``).
+Usage: ``python3 -c SOURCE --status JSON --pipeline NAME --on failure|always --env VARIABLE [--run-id ID
+--ui URL]``, where JSON is a ``dsl.PipelineTaskFinalStatus`` as the backend passes it (``state``,
+``pipelineJobResourceName``, ``pipelineTaskName``, ``error.code``, ``error.message``). On the KFP backend the
+resource name is the workflow's, not the run's: ``--run-id`` (the run's UUID, ``{{$.pipeline_job_uuid}}``)
+and ``--ui`` (``kfp.host``) make the run's page, ``<ui>/#/runs/details/<run id>``, as kfp's client links it.
 """
 
 from __future__ import annotations
@@ -43,13 +45,22 @@ def console_link(resource_name: str) -> str | None:
     )
 
 
-def message(status: dict[str, Any], pipeline: str) -> dict[str, Any]:
-    """The JSON body for a final ``status`` of a run of ``pipeline``."""
+def kfp_link(ui: str, run_id: str) -> str | None:
+    """The KFP UI's page of run ``run_id``; None without a UI address or a run ID."""
+    if not ui or not run_id or run_id.startswith("{{"):
+        return None
+    return f"{ui.rstrip('/')}/#/runs/details/{run_id}"
+
+
+def message(status: dict[str, Any], pipeline: str, run_id: str = "", ui: str = "") -> dict[str, Any]:
+    """The JSON body for a final ``status`` of a run of ``pipeline`` (``run_id`` and ``ui``: a KFP run's)."""
     resource = str(status.get("pipelineJobResourceName") or "")
     state = str(status.get("state") or "UNKNOWN")
     error = (status.get("error") or {}).get("message") or None
-    run = resource.rsplit("/", 1)[-1] or None
-    link = console_link(resource)
+    vertex = console_link(resource)
+    kfp = None if vertex else kfp_link(ui, run_id)
+    run = (run_id if kfp else resource.rsplit("/", 1)[-1]) or None
+    link = vertex or kfp
     text = f"Pipeline {pipeline} run {run or '?'}: {state}" + (f": {error}" if error else "")
     return {
         "text": text + (f" ({link})" if link else ""),
@@ -87,13 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", required=True)
     parser.add_argument("--on", choices=("failure", "always"), default="failure")
     parser.add_argument("--env", required=True)
+    parser.add_argument("--run-id", default="")
+    parser.add_argument("--ui", default="")
     args = parser.parse_args(argv)
     try:
         status = json.loads(args.status)
     except ValueError:
         print("notify: error: --status is not JSON", file=sys.stderr)
         return 1
-    body = message(status if isinstance(status, dict) else {}, args.pipeline)
+    body = message(status if isinstance(status, dict) else {}, args.pipeline, args.run_id, args.ui)
     if args.on == "failure" and body["state"] == "SUCCEEDED":
         print(f"notify: skipped: the run {body['state']} (notify.on=failure)")
         return 0

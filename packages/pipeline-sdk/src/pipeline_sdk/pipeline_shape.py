@@ -29,6 +29,7 @@ from omegaconf import DictConfig
 from pipeline_sdk.component_loader import LoadedComponent
 from pipeline_sdk.custom_job import CustomJobSettings, custom_job_settings, wants_custom_job, wrap
 from pipeline_sdk.errors import ConfigError, one_line
+from pipeline_sdk.experiment_trials import experiment_inputs
 from pipeline_sdk.notifications import notified
 from pipeline_sdk.parameter_types import PARAMETER_TYPES, kfp_type_name
 from pipeline_sdk.release_steps import DEPLOY_STEP, REGISTER_STEP, release_constants, release_entries
@@ -183,7 +184,9 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
                         "(declare it a list: isArtifactList in a KFP v2 component YAML)"
                     )
             stage = AFTER
-            plan = dataclasses.replace(plan, constants={**plan.constants, **_selection_inputs(plan, sweep)})
+            plan = dataclasses.replace(
+                plan, constants={**plan.constants, **_selection_inputs(cfg, plan, sweep)}
+            )
         elif plan.upstream & after_steps:
             raise ConfigError(
                 f"{plan.key}: reads the sweep step {sorted(plan.upstream & after_steps)[0]!r}, "
@@ -198,15 +201,17 @@ def _staged(cfg: DictConfig, ordered: list[StepPlan], sweep: SweepPlan) -> list[
     return staged
 
 
-def _selection_inputs(plan: StepPlan, sweep: SweepPlan) -> dict[str, str]:
-    """The :data:`SELECTION_INPUTS` that the sweep step's component declares, with the sweep's values."""
+def _selection_inputs(cfg: DictConfig, plan: StepPlan, sweep: SweepPlan) -> dict[str, str]:
+    """The :data:`SELECTION_INPUTS` that the sweep step's component declares, with the sweep's values, and
+    the :data:`~pipeline_sdk.experiment_trials.EXPERIMENT_INPUTS` that ``gcp.experiment`` fills."""
     values = {
         "selection_metric": sweep.metric,
         "selection_goal": sweep.goal,
         "trial_parameters": json.dumps(list(sweep.trials), ensure_ascii=False),
     }
     declared = plan.component.factory.component_spec.inputs or {}
-    constants = {}
+    wired = set(plan.parameters) | set(plan.artifacts)
+    constants = experiment_inputs(cfg, plan.key, declared, wired)
     for name in SELECTION_INPUTS:
         if name not in declared:
             continue

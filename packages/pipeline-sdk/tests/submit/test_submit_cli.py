@@ -119,7 +119,7 @@ def test_kfp_backend_waits_for_success(fake_kfp, capsys):
     assert code == 0, err
     assert out.splitlines()[2:] == ["run k: RUNNING", "run k: SUCCEEDED"]
     (create,) = fake_kfp.sent("POST", "/apis/v2beta1/runs")
-    assert create.body["runtime_config"]["parameters"]["epochs"] == 5
+    assert create.body["runtime_config"]["parameters"]["epochs"] == 6
 
 
 def test_bad_option_value_is_a_usage_error(capsys):

@@ -4,7 +4,9 @@ Inside a pipeline: ``select-best kfp.executor_input='{{$}}'`` (the component YAM
 which lists the trials' model artifacts and the outputs). By hand: ``select-best trials=[DIR,DIR]
 paths.output_dir=OUT``. The best trial has the best value of the selection metric (``select.metric`` /
 the ``selection_metric`` parameter, by default the highest ``val_accuracy``), ties to the lower trial
-number; test metrics never choose. Errors print one line and exit 1; Ctrl-C exits 130.
+number; test metrics never choose. Given an experiment (``experiment.name`` / the ``experiment``
+parameter) and a project, every trial is recorded as a Vertex AI Experiment run before anything is published.
+Errors print one line and exit 1; Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from select_best.errors import SelectError
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
+
+    from select_best.experiment import ExperimentSettings
+    from select_best.selection import Selection
 
 PROG = "select-best"
 EXECUTOR_INPUT_ARG = "kfp.executor_input="
@@ -70,9 +75,19 @@ def _locations(cfg: DictConfig):
     return where
 
 
+def _record(experiment: ExperimentSettings, selection: Selection) -> str | None:
+    """Record the trials in the experiment when there is one and a project; the line to print, if any."""
+    if not experiment.records:
+        return experiment.note
+    from select_best.experiment_runs import record_trials
+
+    return record_trials(experiment, selection)
+
+
 def _app(cfg: DictConfig) -> None:
     from omegaconf.errors import OmegaConfBaseException
 
+    from select_best.experiment import experiment_settings
     from select_best.inputs import selection_inputs
     from select_best.outputs import publish
     from select_best.selection import select
@@ -81,8 +96,10 @@ def _app(cfg: DictConfig) -> None:
     try:
         where = _locations(cfg)
         settings = selection_inputs(cfg.select, where)
+        experiment = experiment_settings(cfg.experiment, where.parameter_values)
         metric = settings.criterion.metric
         selection = select(load_trials(where.trials, metric), settings.criterion, settings.trial_parameters)
+        recorded = _record(experiment, selection)  # before publishing: a failure publishes nothing
         rendered = publish(selection, where)
     except (SelectError, OmegaConfBaseException) as exc:
         _fail(str(exc))
@@ -90,6 +107,8 @@ def _app(cfg: DictConfig) -> None:
     score = settings.criterion.format(best.metric(metric) or 0.0)
     print(rendered.markdown, end="")
     print(f"best: trial {best.number} ({metric} {score}) -> {where.outputs['best_model'].path}", flush=True)
+    if recorded:
+        print(recorded, flush=True)
 
 
 def main() -> None:

@@ -176,7 +176,11 @@ class Execution:
             name=task_name,
             component_spec=component,
             container=_container(self.executors[component.executor_label]),
-            arguments=_task_arguments(task_name, task_spec.inputs, store) if arguments is None else arguments,
+            arguments=(
+                _task_arguments(task_name, task_spec.inputs, store, self.record.run)
+                if arguments is None
+                else arguments
+            ),
             pipeline_root=self.root,
             run_name=self.record.run,
         )
@@ -201,9 +205,10 @@ def _exit_handler(dag: Any) -> tuple[str | None, Any]:
     return None, None
 
 
-def _task_arguments(task_name: str, inputs: Any, store: Any) -> dict[str, Any]:
+def _task_arguments(task_name: str, inputs: Any, store: Any, run_name: str) -> dict[str, Any]:
     """The task's input values (kfp.local's wiring), with parameter expressions evaluated as the service
-    evaluates them (:mod:`pipeline_sdk.local.expressions`) rather than by kfp.local's lenient rule."""
+    evaluates them (:mod:`pipeline_sdk.local.expressions`) rather than by kfp.local's lenient rule, and the
+    pipeline job's placeholders (:func:`job_placeholders`) resolved to the local run's name."""
     from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils
 
     plain = type(inputs)()
@@ -217,7 +222,18 @@ def _task_arguments(task_name: str, inputs: Any, store: Any) -> dict[str, Any]:
             except ExpressionError as e:
                 raise StepFailed(task_name, f"cannot start: input {name!r}: {e}") from None
             del plain.parameters[name]
+        elif spec.runtime_value.constant.string_value in job_placeholders():
+            selected[name] = run_name
+            del plain.parameters[name]
     return {**OrchestratorUtils.make_task_arguments(plain, store), **selected}
+
+
+def job_placeholders() -> tuple[str, ...]:
+    """The pipeline job's name and ID placeholders, which the services resolve in a task's constant input
+    (docs/vertex-behaviour.md X3, N6); a local run resolves both to its run name."""
+    from kfp import dsl
+
+    return (dsl.PIPELINE_JOB_NAME_PLACEHOLDER, dsl.PIPELINE_JOB_ID_PLACEHOLDER)
 
 
 def _container(executor: dict[str, Any]) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_sdk.errors import LocalRunError
-from pipeline_sdk.local.execution import Execution, summary
+from pipeline_sdk.local.execution import Execution, job_placeholders, summary
 from pipeline_sdk.local.logs import tail
 from pipeline_sdk.local.record import State
 from pipeline_sdk.notifications import is_email_executor
@@ -51,6 +51,8 @@ def run_exit_task(execution: Execution, state: State, error: str | None) -> None
     for key, spec in task_spec.inputs.parameters.items():
         if spec.WhichOneof("kind") == "task_final_status":
             arguments[key] = status
+        elif spec.runtime_value.constant.string_value in job_placeholders():
+            arguments[key] = execution.record.run
         elif spec.WhichOneof("kind") == "runtime_value":
             arguments[key] = json_format.MessageToDict(spec.runtime_value.constant)
     try:

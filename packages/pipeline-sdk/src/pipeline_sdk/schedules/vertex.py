@@ -244,8 +244,9 @@ def create_on_vertex(
         options.note(note)
     if gcp.experiment:
         options.note(
-            f"note: gcp.experiment={gcp.experiment} is not applied to scheduled runs (submit adds a run to the "
-            "experiment once it starts; nothing does that for a schedule's runs)"
+            f"note: gcp.experiment={gcp.experiment}: a scheduled sweep's trials are recorded in it, but the "
+            "scheduled runs themselves are not (submit adds a run to the experiment once it starts; nothing "
+            "does that for a schedule's runs)"
         )
     if options.dry_run:
         url = f"{request.endpoint}/v1/{request.parent}/schedules"

@@ -7,6 +7,9 @@ from typing import Any
 
 from submit_fakes.server import FakeServer, Recorded, Reply, google_error
 
+#: the IDs Vertex ML Metadata accepts for a context (experiments and runs are contexts)
+_METADATA_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
+
 
 class FakeGoogle(FakeServer):
     """OAuth2 token endpoint + Vertex AI PipelineService (v1 REST) + Cloud Storage bucket metadata
@@ -32,12 +35,18 @@ class FakeGoogle(FakeServer):
         self.poll_failures: list[Reply] = []  # answered, in order, before polls see the job again
         self.upload_reply: Reply | None = None
         self.context_children: dict[str, list[str]] = {}
+        self.metadata_reply: Reply | None = None  # answered to every metadata context call when set
         self.route("POST", r"/token", self._token)
         self.route("POST", r"/kfp/([^/]+)/([^/]+)", self._upload_template)
         self.route(
             "GET",
             r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)",
             self._get_context,
+        )
+        self.route(
+            "PATCH",
+            r"/v1/(projects/[^/]+/locations/[^/]+/metadataStores/default/contexts/[^/:]+)",
+            self._update_context,
         )
         self.route(
             "POST",
@@ -244,22 +253,58 @@ class FakeGoogle(FakeServer):
         }
         return Reply(200, f"{name}/{version}")
 
-    def _get_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+    def _metadata_refusal(self, rec: Recorded) -> Reply | None:
+        """The answer that comes before any metadata work: unauthenticated, or the test's ``metadata_reply``."""
         if not self.authorized(rec):
             return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        return self.metadata_reply
+
+    def _get_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        if (refused := self._metadata_refusal(rec)) is not None:
+            return refused
         if match[1] in self.contexts:
             return Reply(200, self.contexts[match[1]])
         return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
 
     def _create_context(self, match: re.Match[str], rec: Recorded) -> Reply:
-        name = f"{match[1]}/contexts/{rec.query['contextId'][0]}"
+        """CreateContext: ``contextId`` must be a metadata ID (else 400 INVALID_ARGUMENT); one in use is
+        409 ALREADY_EXISTS, as the service answers."""
+        if (refused := self._metadata_refusal(rec)) is not None:
+            return refused
+        context_id = rec.query.get("contextId", [f"generated-{len(self.contexts)}"])[0]
+        if not _METADATA_ID.fullmatch(context_id):
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                f"Invalid context id {context_id!r}: must match {_METADATA_ID.pattern}",
+            )
+        name = f"{match[1]}/contexts/{context_id}"
+        if name in self.contexts:
+            return google_error(409, "ALREADY_EXISTS", f"Context {name} already exists.")
         self.contexts[name] = {**rec.body, "name": name}
         return Reply(200, self.contexts[name])
 
+    def _update_context(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """UpdateContext (PATCH): the body's fields (those in ``updateMask`` when given) replace the stored
+        context's; 404 when it does not exist."""
+        if (refused := self._metadata_refusal(rec)) is not None:
+            return refused
+        stored = self.contexts.get(match[1])
+        if stored is None:
+            return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
+        mask = [f for m in rec.query.get("updateMask", []) for f in m.split(",") if f]
+        fields = {k: v for k, v in rec.body.items() if k != "name" and (not mask or k in mask)}
+        self.contexts[match[1]] = {**stored, **fields}
+        return Reply(200, self.contexts[match[1]])
+
     def _add_children(self, match: re.Match[str], rec: Recorded) -> Reply:
+        """AddContextChildren: a child that is already one is skipped, as the service does."""
+        if (refused := self._metadata_refusal(rec)) is not None:
+            return refused
         if match[1] not in self.contexts:
             return google_error(404, "NOT_FOUND", f"Context {match[1]} not found.")
-        self.context_children.setdefault(match[1], []).extend(rec.body["childContexts"])
+        children = self.context_children.setdefault(match[1], [])
+        children.extend(c for c in rec.body["childContexts"] if c not in children)
         return Reply(200, {})
 
     def _bucket(self, match: re.Match[str], rec: Recorded) -> Reply:
