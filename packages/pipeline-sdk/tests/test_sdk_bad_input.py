@@ -34,7 +34,7 @@ CASES = [
     Case("unknown-key-in-file", ("compile",), 1, "pipeline.yaml:1:1: unknown config key 'paramz'",
          ("# pipeline-sdk", "paramz: 1\n# pipeline-sdk")),
     Case("wrong-type-in-file", ("compile",), 1, "pipeline.yaml:20:3: params.epochs: 'abc' is not an Integer",
-         ("  epochs: 5\n", "  epochs: abc\n")),
+         ("  epochs: 6\n", "  epochs: abc\n")),
     Case("nul-in-a-value", ("compile",), 1, "params.experiment: 'a\\x00b' contains a NUL character",
          ("  experiment: fashion_mnist_cnn\n", '  experiment: "a\\0b"\n')),
     Case("undecodable-description", ("compile", b"pipeline.description='x\x85y'"), 1,
