@@ -5,8 +5,8 @@ trials live inside that one run, so the sweep step that declares the :data:`EXPE
 ``select-best`` component does) records each trial as an Experiment run of its own, with its swept parameters
 and its metrics. The compiler fills those inputs as constants: the experiment, where it lives, and the
 pipeline job's name as the backend resolves ``{{$.pipeline_job_name}}`` at run time (the trial runs are named
-after it, so a retried step finds its own runs again). On ``backend=kfp`` nothing is filled: Vertex AI
-Experiments belong to Vertex AI.
+after it, so a retried step finds its own runs again). On ``backend=kfp``, or without an experiment, they
+are empty and nothing is recorded: Vertex AI Experiments belong to Vertex AI.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from pipeline_sdk.errors import ConfigError
 
 #: String inputs of a sweep step that the compiler fills from ``gcp`` when the component declares them
 EXPERIMENT_INPUTS = ("experiment", "project", "location", "api_endpoint", "pipeline_job")
-#: resolved by Vertex AI Pipelines and the KFP backend in a task's constant input (kfp.dsl's
-#: PIPELINE_JOB_NAME_PLACEHOLDER); pipeline-sdk run resolves it to the local run's name
-PIPELINE_JOB_NAME = "{{$.pipeline_job_name}}"
 
 
 def experiment_inputs(cfg: DictConfig, key: str, declared: dict[str, Any], wired: set[str]) -> dict[str, str]:
@@ -33,6 +30,8 @@ def experiment_inputs(cfg: DictConfig, key: str, declared: dict[str, Any], wired
     passed even then: kfp's ``ignore_upstream_failure``, which a sweep step gets, reads an argument for
     every declared input (kfp 2.17 ``dsl/pipeline_task.py``).
     """
+    from kfp import dsl
+
     if "experiment" not in declared:
         return {}
     recording = bool(cfg.gcp.experiment) and cfg.backend == "vertex"
@@ -41,7 +40,8 @@ def experiment_inputs(cfg: DictConfig, key: str, declared: dict[str, Any], wired
         "project": str(cfg.gcp.project or ""),
         "location": str(cfg.gcp.region),
         "api_endpoint": str(cfg.gcp.api_endpoint or ""),
-        "pipeline_job": PIPELINE_JOB_NAME,
+        # resolved at run time by the backend (docs/vertex-behaviour.md X3); locally to the run's name
+        "pipeline_job": dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
     }
     constants = {}
     for name in EXPERIMENT_INPUTS:
@@ -55,4 +55,4 @@ def experiment_inputs(cfg: DictConfig, key: str, declared: dict[str, Any], wired
     return constants
 
 
-__all__ = ["EXPERIMENT_INPUTS", "PIPELINE_JOB_NAME", "experiment_inputs"]
+__all__ = ["EXPERIMENT_INPUTS", "experiment_inputs"]
