@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prepare.__about__ import __version__
+from data_prepare.errors import PrepareError
 from data_prepare.spec import IDX_FILES, DatasetSpec
 
 MANIFEST = "manifest.json"
@@ -47,6 +48,15 @@ def read(directory: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+
+
+def refuse_foreign(directory: Path) -> None:
+    """Refuse to publish over a non-empty ``directory`` that holds no dataset manifest (not ours to replace)."""
+    if directory.is_dir() and any(directory.iterdir()) and read(directory) is None:
+        raise PrepareError(
+            f"{directory} is not empty and holds no dataset manifest; refusing to replace it (choose an "
+            "empty or new directory)"
+        )
 
 
 def is_complete(directory: Path, spec: DatasetSpec) -> bool:

@@ -43,11 +43,7 @@ def prepare(
         if manifest.is_complete(output_dir, spec):
             log(f"{output_dir} already holds verified {spec.name}; nothing to do")
             return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
-        if output_dir.is_dir() and any(output_dir.iterdir()) and manifest.read(output_dir) is None:
-            raise PrepareError(
-                f"{output_dir} is not empty and holds no dataset manifest; refusing to replace it (choose an "
-                "empty or new directory)"
-            )
+        manifest.refuse_foreign(output_dir)
         src = sources.resolve(spec, source, mirrors=mirrors, timeout_s=timeout_s, progress=progress)
         return _publish(spec, src, output_dir, log)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -91,25 +90,9 @@ class GcsSource:
         return self.uri
 
     def read(self, name: str) -> bytes:
-        try:
-            from google.cloud import storage
-        except ImportError:
-            raise PrepareError(
-                "reading gs:// needs google-cloud-storage (pip install google-cloud-storage), "
-                "or use the bucket's /gcs/ path on Vertex AI"
-            ) from None
-        bucket, _, prefix = self.uri.removeprefix("gs://").partition("/")
-        blob_name = f"{prefix.rstrip('/')}/{name}" if prefix else name
-        try:
-            client = (
-                storage.Client.create_anonymous_client()
-                if os.environ.get("STORAGE_EMULATOR_HOST")
-                else storage.Client()
-            )
-            return client.bucket(bucket).blob(blob_name).download_as_bytes(timeout=self.timeout_s)
-        except Exception as e:  # google-api-core raises many types; each becomes one message
-            message = getattr(e, "message", None) or str(e).splitlines()[0]
-            raise PrepareError(f"cannot read gs://{bucket}/{blob_name}: {message}") from None
+        from data_prepare import gcs
+
+        return gcs.Reader(self.uri, self.timeout_s).read(name)
 
 
 def has_all_files(directory: Path) -> bool:

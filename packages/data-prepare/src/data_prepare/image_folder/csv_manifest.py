@@ -16,8 +16,8 @@ import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
+from data_prepare import gcs
 from data_prepare.errors import PrepareError
-from data_prepare.image_folder import gcs
 from data_prepare.image_folder.listing import SPLITS, Listing, Rejected, symlink_problem
 from data_prepare.image_folder.spec import ImageFolderSpec
 

@@ -11,8 +11,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_prepare import gcs
 from data_prepare.errors import PrepareError
-from data_prepare.image_folder import csv_manifest, gcs
+from data_prepare.image_folder import csv_manifest
 from data_prepare.image_folder.listing import SPLITS, Listing, Rejected, symlink_problem
 from data_prepare.image_folder.spec import ImageFolderSpec
 

@@ -47,11 +47,7 @@ def prepare_image_folder(
             shutil.rmtree(work, ignore_errors=True)
             log(f"{output_dir} already holds {spec.name} of this source and settings; nothing to do")
             return PrepareResult(output_dir, manifest.read(output_dir) or {}, reused=True)
-        if output_dir.is_dir() and any(output_dir.iterdir()) and manifest.read(output_dir) is None:
-            raise PrepareError(
-                f"{output_dir} is not empty and holds no dataset manifest; refusing to replace it (choose an "
-                "empty or new directory)"
-            )
+        manifest.refuse_foreign(output_dir)
         _refuse_rejected(listing, spec)
         job = Job(
             spec, listing.root, str(work), plan.digest, len(listing.class_names), timeout_s, cloud_environ()

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from data_prepare import gcs
 from data_prepare.atomic_directory import pid_alive
 from data_prepare.errors import PrepareError
-from data_prepare.image_folder import gcs
 from data_prepare.image_folder.decode import BadImage, decode, pillow_configured
 from data_prepare.image_folder.plan import ChunkTask
 from data_prepare.image_folder.spec import ImageFolderSpec

@@ -1,4 +1,5 @@
-"""Cloud Storage for ``source=gs://…``: list a prefix, read objects (honours ``STORAGE_EMULATOR_HOST``)."""
+"""Cloud Storage for ``source=gs://…`` (an IDX directory or an image folder): list a prefix, read objects
+(honours ``STORAGE_EMULATOR_HOST``)."""
 
 from __future__ import annotations
 
