@@ -47,3 +47,21 @@ def test_deferred_check_runs_at_the_end_of_the_epoch() -> None:
     assert _feed(guard, trainer, [1.0, float("-inf"), 0.25]) == -1
     with pytest.raises(NonFiniteLossError, match=r"became -inf at epoch 0, batch 1;"):
         guard.on_train_epoch_end(trainer, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_a_batch_group_names_its_first_bad_batch(defer: bool) -> None:
+    # a BatchGroup's training step returns every step's loss and the epoch index of its first batch
+    trainer = SimpleNamespace(log_every_n_steps=4, current_epoch=1)
+    guard = NonFiniteLossGuard(defer=defer)
+    guard.on_train_epoch_start(trainer, None)  # type: ignore[arg-type]
+    clean = {"loss": torch.tensor(0.5), "losses": torch.tensor([1.0, 0.5]), "first_batch": 0}
+    guard.on_train_batch_end(trainer, None, clean, None, 0)  # type: ignore[arg-type]
+    bad = {
+        "loss": torch.tensor(3.0),
+        "losses": torch.tensor([1.0, float("inf"), float("nan"), 3.0]),
+        "first_batch": 2,
+    }
+    with pytest.raises(NonFiniteLossError, match=r"became inf at epoch 1, batch 3;"):
+        guard.on_train_batch_end(trainer, None, bad, None, 1)  # type: ignore[arg-type]
+        guard.on_train_epoch_end(trainer, None)  # type: ignore[arg-type]

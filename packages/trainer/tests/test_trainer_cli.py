@@ -57,13 +57,21 @@ def test_train_and_artifact(run_cli, fast, tiny_data: Path, tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
-def test_plain_progress_lines_when_not_a_tty(run_cli, fast, tiny_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("group", "line"), [(1, "batch 3/15"), (4, "batch 4/15")])
+def test_plain_progress_lines_when_not_a_tty(
+    run_cli, fast, tiny_data: Path, tmp_path: Path, group: int, line: str
+) -> None:
+    # 4 lines an epoch, at the first iteration that reaches each quarter (a group of 4 ends at batch 4)
     args = [a for a in fast if not a.startswith("progress=")]
     result = run_cli(
-        f"data.data_dir={tiny_data}", f"paths.output_dir={tmp_path / 'm'}", "trainer.max_epochs=1", *args
+        f"data.data_dir={tiny_data}",
+        f"paths.output_dir={tmp_path / 'm'}",
+        "trainer.max_epochs=1",
+        f"data.batches_per_iteration={group}",
+        *args,
     )
     assert result.returncode == 0, result.stderr
-    assert "epoch 1/1 batch 3/15" in result.stdout
+    assert f"epoch 1/1 {line}" in result.stdout
     assert "epoch 1/1 done in" in result.stdout and "val/acc" in result.stdout
     assert "test accuracy" in result.stdout
 

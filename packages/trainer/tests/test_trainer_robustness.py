@@ -33,6 +33,10 @@ def _one_error_line(stderr: str) -> str:
         ("model.optimizer.lr=nan", "model.optimizer.lr=nan is not valid: expected a finite number > 0"),
         ("model.optimizer.lr=-1", "model.optimizer.lr=-1 is not valid: expected a finite number > 0"),
         ("data.batch_size=0", "data.batch_size=0 is not valid: expected an integer >= 1"),
+        (
+            "data.batches_per_iteration=0",
+            "data.batches_per_iteration=0 is not valid: expected an integer >= 1",
+        ),
     ],
 )
 def test_bad_config_values_are_refused_before_anything_is_written(

@@ -3,7 +3,6 @@ by validation accuracy, and the NaN guard. Progress displays live in :mod:`train
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -110,8 +109,25 @@ class BestWeights(pl.Callback):
 
 
 def training_loss(outputs: Any) -> torch.Tensor | None:
-    """The loss in what ``training_step`` returned (a tensor, or a dict with ``loss``)."""
+    """The (last) loss in what ``training_step`` returned (a tensor, or a dict with ``loss``)."""
     return outputs["loss"] if isinstance(outputs, dict) else outputs
+
+
+def step_losses(outputs: Any, batch_idx: int) -> tuple[int, torch.Tensor] | None:
+    """The epoch index of the first batch a training step call covered, and each of its batches' losses.
+
+    One batch per call: ``(batch_idx, [loss])``. A :class:`~trainer.batches.BatchGroup`'s call returns every
+    step's loss and where the group starts (``ClassifierModule._train_group``).
+    """
+    if isinstance(outputs, dict) and "losses" in outputs:
+        return int(outputs["first_batch"]), outputs["losses"]
+    loss = training_loss(outputs)
+    return None if loss is None else (batch_idx, loss.reshape(1))
+
+
+def crossed(done: int, count: int, every: int) -> bool:
+    """Whether the last ``count`` of ``done`` batches reached a multiple of ``every``."""
+    return done // every > (done - count) // every
 
 
 class NonFiniteLossGuard(pl.Callback):
@@ -134,21 +150,31 @@ class NonFiniteLossGuard(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        loss = training_loss(outputs)
-        if loss is None:
+        found = step_losses(outputs, batch_idx)
+        if found is None:
             return
-        defer = self.defer if self.defer is not None else loss.device.type != "cpu"
+        start, losses = found
+        losses = losses.detach().float()
+        bad = ~torch.isfinite(losses)
+        defer = self.defer if self.defer is not None else losses.device.type != "cpu"
         if not defer:
-            if not math.isfinite(float(loss)):
-                self._stop(trainer, batch_idx, float(loss))
+            if bad.any():
+                position = int(bad.nonzero()[0])
+                self._stop(trainer, start + position, float(losses[position]))
             return
-        loss = loss.detach().float()
         if self._first_bad is None:
-            self._first_bad = (torch.full((), -1, device=loss.device), torch.zeros((), device=loss.device))
+            self._first_bad = (
+                torch.full((), -1, device=losses.device),
+                torch.zeros((), device=losses.device),
+            )
         index, value = self._first_bad
-        first = (index < 0) & ~torch.isfinite(loss)
-        self._first_bad = (torch.where(first, batch_idx, index), torch.where(first, loss, value))
-        if (batch_idx + 1) % max(1, trainer.log_every_n_steps) == 0:
+        position = bad.int().argmax()  # the first bad one, if any
+        first = (index < 0) & bad.any()
+        self._first_bad = (
+            torch.where(first, start + position, index),
+            torch.where(first, losses[position], value),
+        )
+        if crossed(start + len(losses), len(losses), max(1, trainer.log_every_n_steps)):
             self._check(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

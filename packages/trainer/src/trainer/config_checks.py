@@ -50,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     ("trainer.gradient_clip_val", _optional(lambda v: _number(v) and v >= 0), "a number >= 0 or null"),
     ("data.batch_size", lambda v: _integer(v) and v >= 1, "an integer >= 1"),
     ("data.eval_batch_size", lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    ("data.batches_per_iteration", lambda v: _integer(v) and v >= 1, "an integer >= 1"),
     ("data.val_size", lambda v: _integer(v) and v >= 0, "an integer >= 0"),
     ("data.split_seed", _integer, "an integer"),
     ("data.shuffle_seed", _optional(_integer), "an integer or null"),

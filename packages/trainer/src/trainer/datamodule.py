@@ -27,7 +27,9 @@ class IdxDataModule(pl.LightningDataModule):
     images chosen with ``split_seed`` (independent of the training seed, so the split is the same in every
     run). ``shuffle_seed`` orders the batches and seeds augmentation; when it is ``None`` rank 0 draws one in
     ``setup`` and every rank uses it, so DDP shards stay disjoint. The seed is saved in checkpoints, so a
-    resumed run continues the same sequence.
+    resumed run continues the same sequence. ``batches_per_iteration`` training batches go to the module in
+    each Lightning loop iteration (a :class:`~trainer.batches.BatchGroup`) when it can take them (see
+    :meth:`batches_per_iteration_now`).
     """
 
     def __init__(
@@ -42,10 +44,14 @@ class IdxDataModule(pl.LightningDataModule):
         num_classes: int | None = None,
         image_size: int | None = None,
         channels: int | None = None,
+        batches_per_iteration: int = 1,
     ) -> None:
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
             raise DatasetError(f"data.batch_size must be positive, got {batch_size}")
+        if batches_per_iteration < 1:
+            raise DatasetError(f"data.batches_per_iteration must be positive, got {batches_per_iteration}")
+        self.batches_per_iteration = batches_per_iteration
         self.data_dir = Path(data_dir)
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
@@ -162,6 +168,28 @@ class IdxDataModule(pl.LightningDataModule):
             )
         return self.batch_size // world_size
 
+    def batches_per_iteration_now(self) -> int:
+        """``batches_per_iteration``, or 1 where one Lightning iteration must be one optimiser step.
+
+        Groups need a module that steps its own optimiser and accepts them (``accepts_batch_groups``). Lightning
+        options that count batches or steps inside an epoch (``limit_train_batches``, ``val_check_interval``,
+        ``max_steps``, checkpoints every N training steps) check them once per iteration, so they get one batch
+        per iteration too.
+        """
+        trainer = self.trainer
+        if self.batches_per_iteration == 1 or trainer is None:
+            return 1
+        module = trainer.lightning_module
+        if not getattr(module, "accepts_batch_groups", False) or module.automatic_optimization:
+            return 1
+        counted = (
+            not _whole_epoch(trainer.limit_train_batches)
+            or not _whole_epoch(trainer.val_check_interval)
+            or trainer.max_steps != -1
+            or any(getattr(callback, "_every_n_train_steps", 0) for callback in trainer.callbacks)
+        )
+        return 1 if counted else self.batches_per_iteration
+
     def train_dataloader(self) -> TensorBatches:
         images, labels = self._tensors["train"]
         rank, world = self._rank_world()
@@ -180,6 +208,7 @@ class IdxDataModule(pl.LightningDataModule):
             rank=rank,
             world_size=world,
             transform=self._transform(),
+            group=self.batches_per_iteration_now(),
         )
 
     def _eval(self, split: str) -> TensorBatches:
@@ -192,6 +221,11 @@ class IdxDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> TensorBatches:
         return self._eval("test")
+
+
+def _whole_epoch(value: object) -> bool:
+    # Lightning's float 1.0 is "every batch of the epoch"; an int counts batches, whatever its value
+    return isinstance(value, float) and value == 1.0
 
 
 def split_indices(n: int, val_size: int, split_seed: int) -> tuple[torch.Tensor, torch.Tensor]:

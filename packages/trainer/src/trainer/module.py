@@ -13,6 +13,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
+from trainer.batches import Batch, BatchGroup
 from trainer.errors import TrainerError
 from trainer.replicas import broadcast_buffers
 
@@ -26,8 +27,12 @@ class ClassifierModule(pl.LightningModule):
     ``optimizer`` and ``scheduler`` are factories (Hydra ``_partial_: true``). A scheduler whose signature
     takes ``total_steps`` (OneCycleLR) receives the run's optimiser-step count and is stepped every batch;
     ReduceLROnPlateau follows ``val/loss``; others are stepped once per epoch. Nothing but tensors and plain
-    values goes into checkpoints, so they load with ``torch.load(weights_only=True)``.
+    values goes into checkpoints, so they load with ``torch.load(weights_only=True)``. When it steps its own
+    optimiser it also takes a :class:`~trainer.batches.BatchGroup` per training step call and steps once per
+    batch in it (``accepts_batch_groups``).
     """
+
+    accepts_batch_groups = True
 
     def __init__(
         self,
@@ -81,8 +86,16 @@ class ClassifierModule(pl.LightningModule):
             # kept outside the module tree so state_dict keys stay those of the plain network
             self.__dict__["_forward"] = torch.compile(self.net)
 
+    def planned_steps(self) -> int:
+        """Optimiser steps the run will take: Lightning's estimate, which counts a batch group as one."""
+        total = int(self.trainer.estimated_stepping_batches)  # loads the training batches if needed
+        loader = self.trainer.train_dataloader
+        if getattr(loader, "group", 1) > 1:  # only with whole epochs and no max_steps (IdxDataModule)
+            total = loader.batches_per_epoch * max(1, int(self.trainer.max_epochs or 1))
+        return total
+
     def on_train_start(self) -> None:
-        total = int(self.trainer.estimated_stepping_batches)
+        total = self.planned_steps()
         for config in self.trainer.lr_scheduler_configs:
             planned = getattr(config.scheduler, "total_steps", None)
             if planned is not None and planned != total:
@@ -96,7 +109,7 @@ class ClassifierModule(pl.LightningModule):
             x = x.contiguous(memory_format=torch.channels_last)
         return self._forward(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], split: str) -> torch.Tensor:
+    def _step(self, batch: Batch, split: str) -> torch.Tensor:
         x, y = batch
         logits = self(x)
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if split == "train" else 0.0)
@@ -133,23 +146,52 @@ class ClassifierModule(pl.LightningModule):
             bool(trainer.gradient_clip_val) or trainer.accumulate_grad_batches != 1 or self._plateau_schedule
         )
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: Batch | BatchGroup, batch_idx: int) -> torch.Tensor | dict[str, Any]:
+        if isinstance(batch, BatchGroup):
+            return self._train_group(batch)
         # logged for the loggers only on the steps they write (Lightning's logging costs about as much as a
         # small model's step) and never as a progress-bar metric, which Lightning reads back after every batch
         log_now = (self.global_step + 1) % max(1, self.trainer.log_every_n_steps) == 0
-        if self.automatic_optimization:
-            loss = self._step(batch, "train")
-        else:
-            optimizer = self.optimizers()
-            assert isinstance(optimizer, pl.core.optimizer.LightningOptimizer)
-            optimizer.zero_grad()
-            loss = self._step(batch, "train")
-            self.manual_backward(loss)
-            optimizer.step()
-            self._step_schedulers("step")
+        loss = self._step(batch, "train") if self.automatic_optimization else self._optimizer_step(batch)
         if log_now:
             self.log("train/loss", loss, on_step=True, on_epoch=False)
         return loss
+
+    def _optimizer_step(self, batch: Batch) -> torch.Tensor:
+        optimizer = self.optimizers()
+        assert isinstance(optimizer, pl.core.optimizer.LightningOptimizer)
+        optimizer.zero_grad()
+        loss = self._step(batch, "train")
+        self.manual_backward(loss)
+        optimizer.step()
+        self._step_schedulers("step")
+        return loss
+
+    def _train_group(self, group: BatchGroup) -> dict[str, Any]:
+        """One optimiser step per batch of ``group``; the output carries every step's loss for the callbacks.
+
+        Lightning writes step metrics and counts logged steps once per iteration, so the loss rows are written
+        here, on the steps where one batch per iteration would have written them, and its logged-step counter
+        is moved on by the group's extra steps: metrics.csv and the loggers get the same rows either way.
+        """
+        every = max(1, self.trainer.log_every_n_steps)
+        losses = []
+        for batch in group.batches:
+            step = self.global_step
+            loss = self._optimizer_step(batch).detach()
+            losses.append(loss)
+            if (step + 1) % every == 0:
+                self._log_train_loss(loss, step)
+        self.trainer.fit_loop.epoch_loop._batches_that_stepped += len(group.batches) - 1
+        return {"loss": losses[-1], "losses": torch.stack(losses), "first_batch": group.first}
+
+    def _log_train_loss(self, loss: torch.Tensor, step: int) -> None:
+        # what Lightning's logger connector writes for an on_step metric: the value, the epoch, the step
+        self.log("train/loss", loss, on_step=True, on_epoch=False, logger=False)
+        row = {"train/loss": float(loss), "epoch": self.current_epoch}
+        for logger in self.loggers:
+            logger.log_metrics(row, step=step)
+            logger.save()
 
     def _step_schedulers(self, interval: str) -> None:
         for config in self.trainer.lr_scheduler_configs:
@@ -212,7 +254,7 @@ class ClassifierModule(pl.LightningModule):
         if self.scheduler_factory is None:
             return optimizer
         if "total_steps" in inspect.signature(self.scheduler_factory).parameters:
-            total = int(self.trainer.estimated_stepping_batches)
+            total = self.planned_steps()
             scheduler = self.scheduler_factory(optimizer=optimizer, total_steps=total)
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
         scheduler = self.scheduler_factory(optimizer=optimizer)

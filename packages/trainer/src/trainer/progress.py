@@ -12,7 +12,7 @@ from typing import Any
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import TQDMProgressBar
 
-from trainer.callbacks import training_loss
+from trainer.callbacks import crossed, step_losses, training_loss
 
 log = logging.getLogger("trainer")
 
@@ -31,9 +31,12 @@ class LossProgressBar(TQDMProgressBar):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        loss = training_loss(outputs)
-        if loss is not None and batch_idx % max(1, trainer.log_every_n_steps) == 0:
-            self._loss = float(loss)
+        found = step_losses(outputs, batch_idx)
+        if found is not None:
+            start, losses = found
+            # every log_every_n_steps batches, and the first, so the bar shows a loss from the start
+            if crossed(start + len(losses), len(losses), max(1, trainer.log_every_n_steps)) or start == 0:
+                self._loss = float(losses[-1])
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, int | str | float]:
@@ -56,18 +59,22 @@ class PlainProgress(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        total = trainer.num_training_batches
+        # counted in batches (optimiser steps), also when the loop hands the module a group of them
+        loader = trainer.train_dataloader
+        total = getattr(loader, "batches_per_epoch", trainer.num_training_batches)
         if not trainer.is_global_zero or not isinstance(total, int) or total < 2 * self.lines_per_epoch:
             return
-        every = total // self.lines_per_epoch
-        if (batch_idx + 1) % every == 0 and batch_idx + 1 < total:
+        found = step_losses(outputs, batch_idx)
+        start, count = (found[0], len(found[1])) if found is not None else (batch_idx, 1)
+        done = start + count
+        if crossed(done, count, total // self.lines_per_epoch) and done < total:
             loss = training_loss(outputs)
             loss_text = f" train/loss {float(loss):.4f}" if loss is not None else ""
             log.info(
                 "epoch %d/%d batch %d/%d%s (%.1f s)",
                 trainer.current_epoch + 1,
                 trainer.max_epochs,
-                batch_idx + 1,
+                done,
                 total,
                 loss_text,
                 time.perf_counter() - self._epoch_start,

@@ -62,7 +62,11 @@ class BatchRecorder(pl.Callback):
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         batches = trainer.train_dataloader
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        record = {"batch_size": batches.batch_size, "batches": len(batches), "world_size": trainer.world_size}
+        record = {
+            "batch_size": batches.batch_size,
+            "batches": batches.batches_per_epoch,
+            "world_size": trainer.world_size,
+        }
         (self.out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
 
 
