@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,74 @@ def test_reduce_on_plateau_follows_validation_loss(fast_overrides: list[str]) ->
     # stepped with each epoch's validation loss, after last.ckpt is written: the file holds the first step
     assert schedule["last_epoch"] == 1
     assert 0 < schedule["best"] < float("inf")
+
+
+def _can_step_directly(**trainer_args: Any) -> bool:
+    import lightning.pytorch as pl
+    from lightning.pytorch.core.optimizer import LightningOptimizer
+
+    from trainer.direct_step import can_step_directly
+    from trainer.models import SimpleDenseNet
+    from trainer.module import ClassifierModule
+
+    module = ClassifierModule(SimpleDenseNet(), optimizer=torch.optim.Adam)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, **trainer_args)
+    optimizer = LightningOptimizer(torch.optim.Adam(module.parameters()))
+    return can_step_directly(trainer, module, optimizer)
+
+
+class _Listener:
+    @staticmethod
+    def callback() -> Any:
+        import lightning.pytorch as pl
+
+        class BeforeStep(pl.Callback):
+            def on_before_optimizer_step(self, *args: Any) -> None:
+                pass
+
+        return BeforeStep()
+
+
+@pytest.mark.parametrize(
+    ("trainer_args", "direct"),
+    [
+        ({"devices": 1}, True),
+        ({"devices": 1, "precision": "bf16-mixed"}, True),
+        ({"devices": 1, "callbacks": [_Listener.callback()]}, False),
+        ({"devices": 2, "strategy": "ddp"}, False),
+        ({"devices": 1, "precision": "64-true"}, False),
+    ],
+)
+def test_the_module_steps_directly_only_where_nothing_listens(
+    trainer_args: dict[str, Any], direct: bool
+) -> None:
+    assert _can_step_directly(**trainer_args) is direct
+
+
+def test_direct_steps_equal_lightnings_and_listeners_still_hear_every_step(
+    fast_overrides: list[str], probes: Path, tmp_path: Path
+) -> None:
+    # a callback listening to on_after_backward gets Lightning's backward and step calls, every step
+    common = [o for o in fast_overrides if not o.startswith("paths.output_dir=")] + ["trainer.max_epochs=2"]
+    path = tmp_path / "step_path.json"
+    record = ["+callbacks.path._target_=trainer_probes.StepPathRecorder", f"+callbacks.path.path={path}"]
+    direct = train(compose_config([*common, f"paths.output_dir={tmp_path / 'direct'}", *record]))
+    assert json.loads(path.read_text()) == {"direct": True}
+    counted = tmp_path / "backward_calls.txt"
+    listened = train(
+        compose_config(
+            [
+                *common,
+                f"paths.output_dir={tmp_path / 'listened'}",
+                "+callbacks.count._target_=trainer_probes.BackwardCounter",
+                f"+callbacks.count.path={counted}",
+                *record,
+            ]
+        )
+    )
+    assert int(counted.read_text()) == 2 * STEPS_PER_EPOCH
+    assert json.loads(path.read_text()) == {"direct": False}
+    assert direct["weights_sha256"] == listened["weights_sha256"]
+    assert direct["val_accuracy"] == listened["val_accuracy"]
+    for run in ("direct", "listened"):
+        assert _last_checkpoint(str(tmp_path / run))["global_step"] == 2 * STEPS_PER_EPOCH

@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from trainer.batches import Batch, BatchGroup
+from trainer.direct_step import can_step_directly, step_directly
 from trainer.errors import TrainerError
 from trainer.replicas import broadcast_buffers
 
@@ -53,6 +54,7 @@ class ClassifierModule(pl.LightningModule):
         self.compile_net = compile
         self.channels_last = channels_last
         self._plateau_schedule = False  # set by configure_optimizers, before Lightning picks its loop
+        self._direct_step = False  # set in on_train_start (trainer.direct_step)
         self._forward: Callable[[torch.Tensor], torch.Tensor] = net
         # training accuracy and loss as running sums on the device (torchmetrics' per-update bookkeeping
         # costs more than a small model's step); the image count is a plain int
@@ -95,6 +97,9 @@ class ClassifierModule(pl.LightningModule):
         return total
 
     def on_train_start(self) -> None:
+        self._direct_step = not self.automatic_optimization and can_step_directly(
+            self.trainer, self, self.optimizers()
+        )
         total = self.planned_steps()
         for config in self.trainer.lr_scheduler_configs:
             planned = getattr(config.scheduler, "total_steps", None)
@@ -135,7 +140,8 @@ class ClassifierModule(pl.LightningModule):
         Lightning's automatic loop wraps every step in a closure and a dozen hook calls, a visible share of a
         small model's step (measured in the README's Speed section). Stepping here keeps what matters, since
         ``LightningOptimizer.step`` still runs the precision plugin, ``on_before_optimizer_step`` and step
-        counting, and ``manual_backward`` the DDP gradient sync. Gradient clipping, gradient
+        counting, and ``manual_backward`` the DDP gradient sync; where none of that does anything the module
+        calls both directly (:mod:`trainer.direct_step`). Gradient clipping, gradient
         accumulation and ReduceLROnPlateau exist only in Lightning's loop, so a Trainer or scheduler that uses
         them gets that loop.
         """
@@ -152,18 +158,25 @@ class ClassifierModule(pl.LightningModule):
         # logged for the loggers only on the steps they write (Lightning's logging costs about as much as a
         # small model's step) and never as a progress-bar metric, which Lightning reads back after every batch
         log_now = (self.global_step + 1) % max(1, self.trainer.log_every_n_steps) == 0
-        loss = self._step(batch, "train") if self.automatic_optimization else self._optimizer_step(batch)
+        loss = (
+            self._step(batch, "train")
+            if self.automatic_optimization
+            else self._optimizer_step(batch, self.optimizers())
+        )
         if log_now:
             self.log("train/loss", loss, on_step=True, on_epoch=False)
         return loss
 
-    def _optimizer_step(self, batch: Batch) -> torch.Tensor:
-        optimizer = self.optimizers()
+    def _optimizer_step(self, batch: Batch, optimizer: Any) -> torch.Tensor:
         assert isinstance(optimizer, pl.core.optimizer.LightningOptimizer)
         optimizer.zero_grad()
         loss = self._step(batch, "train")
-        self.manual_backward(loss)
-        optimizer.step()
+        if self._direct_step:
+            loss.backward()
+            step_directly(optimizer)
+        else:
+            self.manual_backward(loss)
+            optimizer.step()
         self._step_schedulers("step")
         return loss
 
@@ -175,10 +188,10 @@ class ClassifierModule(pl.LightningModule):
         is moved on by the group's extra steps: metrics.csv and the loggers get the same rows either way.
         """
         every = max(1, self.trainer.log_every_n_steps)
+        optimizer = self.optimizers()
         losses = []
-        for batch in group.batches:
-            step = self.global_step
-            loss = self._optimizer_step(batch).detach()
+        for step, batch in enumerate(group.batches, start=self.global_step):
+            loss = self._optimizer_step(batch, optimizer).detach()
             losses.append(loss)
             if (step + 1) % every == 0:
                 self._log_train_loss(loss, step)

@@ -5,6 +5,8 @@
 - ``SpoilLastEpoch`` (Lightning): wrecks the classifier head before the last epoch's validation.
 - ``BatchRecorder`` (Lightning): each rank writes its batch size and batches per epoch.
 - ``StallAtEpoch`` (Lightning): announces the start of an epoch in a file, then hangs (a run to kill there).
+- ``BackwardCounter`` (Lightning): listens to ``on_after_backward`` and writes how often it was called.
+- ``StepPathRecorder`` (Lightning): writes whether the module called backward and the optimiser directly.
 - ``StateDigests`` (Lightning): each rank appends the digest of its network's buffers and of its parameters at
   the end of every validation.
 """
@@ -68,6 +70,26 @@ class BatchRecorder(pl.Callback):
             "world_size": trainer.world_size,
         }
         (self.out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+
+
+class BackwardCounter(pl.Callback):
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.calls = 0
+
+    def on_after_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.calls += 1
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.path.write_text(str(self.calls))
+
+
+class StepPathRecorder(pl.Callback):
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.path.write_text(json.dumps({"direct": pl_module._direct_step}))
 
 
 class StallAtEpoch(pl.Callback):
