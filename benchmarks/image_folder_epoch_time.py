@@ -13,7 +13,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cpu import cpu_model  # this directory, on sys.path when run as a script
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 RESULTS = Path(__file__).parent / "results" / "image_folder_epoch_time.json"
@@ -65,13 +65,6 @@ def train_once(data_dir: Path, out: Path, epochs: int) -> tuple[list[float], flo
     return json.loads((out / "metrics.json").read_text())["epoch_times_s"], wall
 
 
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3)
@@ -108,7 +101,7 @@ def main() -> None:
         return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
     result = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": len(os.sched_getaffinity(0)),
         "prepare_s": round(prepare_s, 2),
         "epoch_s": {name: summary(values) for name, values in epochs.items()},

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cpu import cpu_model  # this directory, on sys.path when run as a script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -213,16 +214,6 @@ def memory(work: Path, sizes: list[int]) -> list[dict[str, Any]]:
         )
         shutil.rmtree(root)
     return rows
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def machine() -> dict[str, Any]:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cpu import cpu_model  # this directory, on sys.path when run as a script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -162,16 +163,6 @@ def batch_comparison(port: int, model_dir: Path, images: np.ndarray, reps: int) 
     base = result["in_process"]["median_ms"]
     result["ratio"] = {name: result[name]["median_ms"] / base for name in bodies}
     return result
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def machine() -> dict[str, Any]:

@@ -45,6 +45,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from bare_loop import floor_epochs  # this directory, on sys.path when run as a script
+from cpu import cpu_model
 from torch.utils.data import ConcatDataset, DataLoader, random_split
 from torchvision import datasets, transforms
 
@@ -187,6 +188,7 @@ def preset_runs(
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "platform": platform.platform(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -209,7 +211,8 @@ def write_results(result: dict[str, Any], out_dir: Path) -> None:
         f"{result['arguments']['baseline_epochs']} baseline and {result['arguments']['ours_epochs']} trainer "
         "epochs each).",
         "",
-        f"Machine: {result['machine']['device']}, {result['machine'].get('usable_cores')} usable cores, "
+        f"Machine: {result['machine']['device']} ({result['machine'].get('cpu', 'CPU not recorded')}), "
+        f"{result['machine'].get('usable_cores')} usable cores, "
         f"torch {result['machine']['torch']} ({result['machine']['torch_threads']} threads), "
         f"lightning {result['machine']['lightning']}; load average {result['load_average_before']} before, "
         f"{result['load_average_after']} after.",
