@@ -89,7 +89,7 @@ class ClassifierModule(pl.LightningModule):
             self.__dict__["_forward"] = torch.compile(self.net)
 
     def planned_steps(self) -> int:
-        """Optimiser steps the run will take: Lightning's estimate, which counts a batch group as one."""
+        """Optimiser steps the run will take (Lightning's own estimate counts a batch group as one step)."""
         total = int(self.trainer.estimated_stepping_batches)  # loads the training batches if needed
         loader = self.trainer.train_dataloader
         if getattr(loader, "group", 1) > 1:  # only with whole epochs and no max_steps (IdxDataModule)

@@ -59,9 +59,10 @@ class PlainProgress(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        # counted in batches (optimiser steps), also when the loop hands the module a group of them
+        # counted in batches (optimiser steps), also when the loop hands the module groups of them (whole
+        # epochs only, so a group's batches_per_epoch is the epoch's)
         loader = trainer.train_dataloader
-        total = getattr(loader, "batches_per_epoch", trainer.num_training_batches)
+        total = loader.batches_per_epoch if getattr(loader, "group", 1) > 1 else trainer.num_training_batches
         if not trainer.is_global_zero or not isinstance(total, int) or total < 2 * self.lines_per_epoch:
             return
         found = step_losses(outputs, batch_idx)
