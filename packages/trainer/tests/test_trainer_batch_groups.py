@@ -35,6 +35,15 @@ def _run(overrides: list[str], *extra: str) -> tuple[dict[str, Any], Path]:
     return metrics, Path(cfg.paths.output_dir)
 
 
+def _checkpoint(output_dir: Path) -> dict[str, Any]:
+    return torch.load(output_dir / "checkpoints" / "last.ckpt", weights_only=True)
+
+
+def _logged_steps(ckpt: dict[str, Any]) -> int:
+    """Lightning's logged-step counter (the x axis of every logged row)."""
+    return ckpt["loops"]["fit_loop"]["epoch_loop.state_dict"]["_batches_that_stepped"]
+
+
 def _csv_rows(output_dir: Path) -> str:
     [csv] = output_dir.rglob("metrics.csv")
     return csv.read_text()
@@ -57,12 +66,11 @@ def test_grouped_run_equals_one_batch_per_iteration(fast_overrides: list[str], t
         assert one[key] == grouped[key], key
     assert _csv_rows(one_dir) == _csv_rows(grouped_dir)
     assert "train/loss" in _csv_rows(one_dir).splitlines()[0]
-    ckpts = [torch.load(d / "checkpoints" / "last.ckpt", weights_only=True) for d in (one_dir, grouped_dir)]
+    ckpts = [_checkpoint(d) for d in (one_dir, grouped_dir)]
     assert ckpts[0]["global_step"] == ckpts[1]["global_step"] == 2 * STEPS_PER_EPOCH
     [schedule] = ckpts[1]["lr_schedulers"]
     assert schedule["last_epoch"] == schedule["total_steps"] == 2 * STEPS_PER_EPOCH
-    stepped = [c["loops"]["fit_loop"]["epoch_loop.state_dict"]["_batches_that_stepped"] for c in ckpts]
-    assert stepped[0] == stepped[1] == 2 * STEPS_PER_EPOCH
+    assert _logged_steps(ckpts[0]) == _logged_steps(ckpts[1]) == 2 * STEPS_PER_EPOCH
 
 
 @pytest.mark.parametrize(
@@ -79,6 +87,6 @@ def test_options_that_count_batches_get_one_batch_per_iteration(
     fast_overrides: list[str], override: str, steps: int, logged_steps: int
 ) -> None:
     _, output_dir = _run(fast_overrides, "trainer.max_epochs=2", "data.batches_per_iteration=4", override)
-    ckpt = torch.load(output_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    ckpt = _checkpoint(output_dir)
     assert ckpt["global_step"] == steps
-    assert ckpt["loops"]["fit_loop"]["epoch_loop.state_dict"]["_batches_that_stepped"] == logged_steps
+    assert _logged_steps(ckpt) == logged_steps

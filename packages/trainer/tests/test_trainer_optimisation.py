@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import lightning.pytorch as pl
 import pytest
 import torch
 
@@ -85,7 +86,6 @@ def test_reduce_on_plateau_follows_validation_loss(fast_overrides: list[str]) ->
 
 
 def _can_step_directly(**trainer_args: Any) -> bool:
-    import lightning.pytorch as pl
     from lightning.pytorch.core.optimizer import LightningOptimizer
 
     from trainer.direct_step import can_step_directly
@@ -98,16 +98,9 @@ def _can_step_directly(**trainer_args: Any) -> bool:
     return can_step_directly(trainer, module, optimizer)
 
 
-class _Listener:
-    @staticmethod
-    def callback() -> Any:
-        import lightning.pytorch as pl
-
-        class BeforeStep(pl.Callback):
-            def on_before_optimizer_step(self, *args: Any) -> None:
-                pass
-
-        return BeforeStep()
+class _BeforeStep(pl.Callback):
+    def on_before_optimizer_step(self, *args: Any) -> None:
+        pass
 
 
 @pytest.mark.parametrize(
@@ -115,7 +108,7 @@ class _Listener:
     [
         ({"devices": 1}, True),
         ({"devices": 1, "precision": "bf16-mixed"}, True),
-        ({"devices": 1, "callbacks": [_Listener.callback()]}, False),
+        ({"devices": 1, "callbacks": [_BeforeStep()]}, False),
         ({"devices": 2, "strategy": "ddp"}, False),
         ({"devices": 1, "precision": "64-true"}, False),
     ],

@@ -93,7 +93,7 @@ class ClassifierModule(pl.LightningModule):
         total = int(self.trainer.estimated_stepping_batches)  # loads the training batches if needed
         loader = self.trainer.train_dataloader
         if getattr(loader, "group", 1) > 1:  # only with whole epochs and no max_steps (IdxDataModule)
-            total = loader.batches_per_epoch * max(1, int(self.trainer.max_epochs or 1))
+            total = loader.batches_per_epoch * int(self.trainer.max_epochs)
         return total
 
     def on_train_start(self) -> None:
