@@ -7,9 +7,7 @@ import contextlib
 import errno
 import fcntl
 import os
-import signal
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,24 +44,6 @@ def ensure_writable_dir(path: Path, what: str) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise TrainerError(f"{what} {path} is not writable: {reason}") from None
-
-
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C until the block has finished, so the files it writes appear as a complete set."""
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    received: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if received:
-        raise KeyboardInterrupt
 
 
 def _launching_process() -> bool:

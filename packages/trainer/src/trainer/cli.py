@@ -17,6 +17,7 @@ from typing import Any
 
 from trainer.errors import TrainerError
 from trainer.executor_input import hydra_safe_args
+from trainer.interrupts import interrupts_deferred
 
 log = logging.getLogger("trainer")
 
@@ -67,9 +68,13 @@ def _job_output_dir(cfg: Any) -> None:
 
 def _run(cfg: Any) -> float | None:
     """The Hydra task: train, report, and return the figure a sweeper may optimise."""
-    from trainer.training import train
+    # torch's C extension imports numpy as it initialises and discards whatever that import raises: a Ctrl-C
+    # there was lost (the run went on) or left numpy half imported for a later import to fail on. Held until
+    # the imports are complete, it ends the run right after them
+    with interrupts_deferred():
+        from trainer.training import train
 
-    log_lightning_once()
+        log_lightning_once()
     _job_output_dir(cfg)
     try:
         metrics = train(cfg)

@@ -23,12 +23,12 @@ from trainer.artifacts import (
     MODEL_FILE,
     check_creatable_dir,
     claim_output_dir,
-    interrupts_deferred,
 )
 from trainer.atomic import atomic_write, write_json, write_text
 from trainer.cluster import ClusterSpec, cluster_from_env
 from trainer.config_checks import check_config
 from trainer.errors import TrainerError
+from trainer.interrupts import interrupts_deferred
 from trainer.kfp_outputs import check_kfp_config
 from trainer.replicas import log_rank_digest, network_state
 
