@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cpu import cpu_model  # this directory, on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
@@ -93,6 +95,7 @@ def main() -> int:
         "benchmark": "local_pipeline",
         "machine": {
             "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -123,7 +126,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# local_pipeline",
         "",
-        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}; load average "
+        f"Machine: {result['machine']['cpus']} CPUs ({result['machine'].get('cpu', 'model not recorded')}), Python {result['machine']['python']}; load average "
         f"before {result['load_average']['before'][0]}, after {result['load_average']['after'][0]}.",
         "",
         "| measurement | median |",
@@ -137,9 +140,10 @@ def markdown(result: dict) -> str:
             f"{name} {statistics.median(r['steps_s'][name] for r in run['reps']):.1f} s"
             for name in run["reps"][0]["steps_s"]
         )
+        walls = [r["wall_s"] for r in run["reps"]]
         lines += [
             f"| `pipeline-sdk run` {' '.join(run['overrides']) or '(defaults)'}, wall, {len(run['reps'])} reps | "
-            f"{run['median_wall_s']:.1f} s (steps: {steps}) |",
+            f"{run['median_wall_s']:.1f} s ({min(walls):.1f} to {max(walls):.1f} s; steps: {steps}) |",
             f"| test accuracy | {run['median_test_accuracy']:.4f} |",
         ]
     busiest = max(result["load_average"]["before"][0], result["load_average"]["after"][0])

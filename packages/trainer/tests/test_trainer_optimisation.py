@@ -85,6 +85,22 @@ def test_reduce_on_plateau_follows_validation_loss(fast_overrides: list[str]) ->
     assert 0 < schedule["best"] < float("inf")
 
 
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_channels_last_applies_on_the_cpu_and_changes_no_output(channels_last: bool) -> None:
+    from trainer.models import SmallCNN
+    from trainer.module import ClassifierModule
+
+    module = ClassifierModule(SmallCNN(), optimizer=torch.optim.AdamW, channels_last=channels_last)
+    module.setup("fit")
+    assert module.net.features[1][0].weight.is_contiguous(memory_format=torch.channels_last) is channels_last
+    reference = SmallCNN()
+    reference.load_state_dict(module.net.state_dict())
+    module.eval()
+    reference.eval()
+    x = torch.rand(4, 1, 28, 28)
+    torch.testing.assert_close(module(x), reference(x), rtol=1e-4, atol=1e-5)
+
+
 def _can_step_directly(**trainer_args: Any) -> bool:
     from lightning.pytorch.core.optimizer import LightningOptimizer
 

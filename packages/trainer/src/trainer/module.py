@@ -82,7 +82,9 @@ class ClassifierModule(pl.LightningModule):
             super().__setattr__(name, value)
 
     def setup(self, stage: str) -> None:
-        if self.device.type == "cuda" and self.channels_last:
+        # on the CPU too: oneDNN's convolutions work in channels-last, and NCHW tensors are reordered around
+        # every one of them
+        if self.channels_last:
             self.net.to(memory_format=torch.channels_last)
         if self.compile_net and self._forward is self.net:
             # kept outside the module tree so state_dict keys stay those of the plain network
@@ -110,7 +112,7 @@ class ClassifierModule(pl.LightningModule):
                 )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.device.type == "cuda" and self.channels_last:
+        if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return self._forward(x)
 
