@@ -1,7 +1,7 @@
 """Bad input through the real component and linter console scripts (`trainer`, `data-prepare`,
-`select-best`, `hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command would have
-written. Each row is one case a hostile or careless user tried (issue 11); pipeline-sdk's rows live in
-packages/pipeline-sdk/tests/test_sdk_bad_input.py."""
+`select-best`, `serve`, `hydra-yaml-lint`): exit code, one message, no traceback, and nothing left where the command
+would have written. Each row is one case a hostile or careless user tried (issue 11), Ctrl-C while the command
+starts among them; pipeline-sdk's rows live in packages/pipeline-sdk/tests/test_sdk_bad_input.py."""
 
 from __future__ import annotations
 
@@ -57,6 +57,14 @@ class Case:
 
 
 TRAIN = ("trainer", f"data.data_dir={FASHION}", "paths.output_dir={tmp}/model")
+
+
+def ctrl_c_on_import(module: str) -> dict[str, str]:
+    """The environment of a command that sends itself Ctrl-C as ``module`` is first imported."""
+    hook = Path(__file__).parent / "probes" / "ctrl_c_on_import"
+    return {"PYTHONPATH": str(hook), "CTRL_C_ON_IMPORT": module}
+
+
 CASES = [
     Case("trainer-epochs-not-a-number", (*TRAIN, "trainer.max_epochs=abc"), 1,
          "trainer.max_epochs=abc is not valid", "trainer: error: ", needs_fashion=True),
@@ -89,6 +97,15 @@ CASES = [
          "kfp.executor_input is not JSON", "trainer: error: "),
     Case("data-prepare-missing-source", ("data-prepare", "source={tmp}/nowhere", "paths.output_dir={tmp}/model"),
          1, "no such directory", "data-prepare: error: "),
+    # torch's C extension imports numpy as it initialises and discards what that import raises: unheld, this
+    # interrupt was lost and the run went on training
+    Case("trainer-ctrl-c-as-torch-imports-numpy", ("trainer", "data.data_dir={tmp}/none", "paths.output_dir={tmp}/model"),
+         130, "interrupted", "trainer: ", env=ctrl_c_on_import("numpy")),
+    Case("trainer-ctrl-c-as-lightning-imports", ("trainer", "data.data_dir={tmp}/none", "paths.output_dir={tmp}/model"),
+         130, "interrupted", "trainer: ", env=ctrl_c_on_import("lightning")),
+    # the package's eager imports ran before the console script's guard: a traceback
+    Case("serve-ctrl-c-as-numpy-imports", ("serve", "model_uri={tmp}/model", "port=0"), 130, "interrupted",
+         "serve: ", env=ctrl_c_on_import("numpy")),
     Case("lint-device", ("hydra-yaml-lint", "/dev/zero"), 2, "not a regular file (a character device)",
          "hydra-yaml-lint: "),
     Case("lint-fifo", ("hydra-yaml-lint", "{tmp}/x.yaml"), 2, "not a regular file (a FIFO)", "hydra-yaml-lint: ",

@@ -189,8 +189,8 @@ def test_a_failed_run_leaves_no_empty_directories(run_cli, fast, tiny_data: Path
     assert not out.exists()
 
 
-def _start(trainer_command: str, args: list[str], cwd: Path, **extra_env: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | extra_env
+def _start(trainer_command: str, args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     return subprocess.Popen(
         [trainer_command, *args],
         cwd=cwd,
@@ -228,20 +228,6 @@ def test_ctrl_c_while_starting(tiny_data: Path, tmp_path: Path, trainer_command:
     proc = _start(trainer_command, [f"data.data_dir={tiny_data}", f"paths.output_dir={out}"], tmp_path)
     time.sleep(1.0)  # importing Hydra, torch, Lightning
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "trainer: interrupted"
-    assert not out.exists()
-
-
-@pytest.mark.parametrize("module", ["numpy", "lightning"])
-def test_ctrl_c_while_importing(module: str, tiny_data: Path, tmp_path: Path, trainer_command: str) -> None:
-    """Ctrl-C delivered as ``module`` starts importing. torch's C extension imports numpy as it initialises and
-    discards whatever that import raises: unheld, this interrupt was lost and the run went on training."""
-    out = tmp_path / "out"
-    hook = Path(__file__).parent / "probes" / "ctrl_c_on_import"
-    args = [f"data.data_dir={tiny_data}", f"paths.output_dir={out}"]
-    proc = _start(trainer_command, args, tmp_path, PYTHONPATH=str(hook), CTRL_C_ON_IMPORT=module)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "trainer: interrupted"
