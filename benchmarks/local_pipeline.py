@@ -126,8 +126,9 @@ def markdown(result: dict) -> str:
     lines = [
         "# local_pipeline",
         "",
-        f"Machine: {result['machine']['cpus']} CPUs ({result['machine'].get('cpu', 'model not recorded')}), Python {result['machine']['python']}; load average "
-        f"before {result['load_average']['before'][0]}, after {result['load_average']['after'][0]}.",
+        f"Machine: {result['machine']['cpus']} CPUs ({result['machine'].get('cpu', 'model not recorded')}), "
+        f"Python {result['machine']['python']}; load average before {result['load_average']['before'][0]}, "
+        f"after {result['load_average']['after'][0]}.",
         "",
         "| measurement | median |",
         "|---|---|",

@@ -101,6 +101,14 @@ def test_channels_last_applies_on_the_cpu_and_changes_no_output(channels_last: b
     torch.testing.assert_close(module(x), reference(x), rtol=1e-4, atol=1e-5)
 
 
+def test_channels_last_leaves_a_network_without_image_inputs_alone() -> None:
+    from trainer.module import ClassifierModule
+
+    module = ClassifierModule(torch.nn.Linear(4, 3), optimizer=torch.optim.AdamW, num_classes=3)
+    module.setup("fit")
+    assert module(torch.rand(2, 4)).shape == (2, 3)
+
+
 def _can_step_directly(**trainer_args: Any) -> bool:
     from lightning.pytorch.core.optimizer import LightningOptimizer
 

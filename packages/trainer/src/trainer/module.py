@@ -112,7 +112,7 @@ class ClassifierModule(pl.LightningModule):
                 )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
+        if self.channels_last and x.dim() == 4:  # a network of the user's own may take other inputs
             x = x.contiguous(memory_format=torch.channels_last)
         return self._forward(x)
 
