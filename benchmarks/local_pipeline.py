@@ -126,7 +126,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# local_pipeline",
         "",
-        f"Machine: {result['machine']['cpus']} CPUs ({result['machine'].get('cpu', 'model not recorded')}), "
+        f"Machine: {result['machine']['cpus']} CPUs ({result['machine']['cpu']}), "
         f"Python {result['machine']['python']}; load average before {result['load_average']['before'][0]}, "
         f"after {result['load_average']['after'][0]}.",
         "",

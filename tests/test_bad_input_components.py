@@ -57,6 +57,8 @@ class Case:
 
 
 TRAIN = ("trainer", f"data.data_dir={FASHION}", "paths.output_dir={tmp}/model")
+# a run that stops before it reads data (Ctrl-C while starting)
+STARTING = ("trainer", "data.data_dir={tmp}/none", "paths.output_dir={tmp}/model")
 
 
 def ctrl_c_on_import(module: str) -> dict[str, str]:
@@ -99,10 +101,10 @@ CASES = [
          1, "no such directory", "data-prepare: error: "),
     # torch's C extension imports numpy as it initialises and discards what that import raises: unheld, this
     # interrupt was lost and the run went on training
-    Case("trainer-ctrl-c-as-torch-imports-numpy", ("trainer", "data.data_dir={tmp}/none", "paths.output_dir={tmp}/model"),
-         130, "interrupted", "trainer: ", env=ctrl_c_on_import("numpy")),
-    Case("trainer-ctrl-c-as-lightning-imports", ("trainer", "data.data_dir={tmp}/none", "paths.output_dir={tmp}/model"),
-         130, "interrupted", "trainer: ", env=ctrl_c_on_import("lightning")),
+    Case("trainer-ctrl-c-as-torch-imports-numpy", STARTING, 130, "interrupted", "trainer: ",
+         env=ctrl_c_on_import("numpy")),
+    Case("trainer-ctrl-c-as-lightning-imports", STARTING, 130, "interrupted", "trainer: ",
+         env=ctrl_c_on_import("lightning")),
     # the package's eager imports ran before the console script's guard: a traceback
     Case("serve-ctrl-c-as-numpy-imports", ("serve", "model_uri={tmp}/model", "port=0"), 130, "interrupted",
          "serve: ", env=ctrl_c_on_import("numpy")),
