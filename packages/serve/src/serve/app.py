@@ -17,8 +17,12 @@ from serve.server import PredictionServer
 from serve.settings import Settings
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: stop serving and exit normally."""
+class _Terminated(BaseException):
+    """SIGTERM arrived: stop serving and exit normally.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: the handler raises it wherever the main thread is, and
+    socketserver's request loop catches ``Exception`` (it would print it as a failed request and go on serving).
+    """
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
